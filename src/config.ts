@@ -1,0 +1,182 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** The project root (where configs/ and models/ live), resolved from this file's location. */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+const positiveInt = z.coerce.number().int().positive();
+const probability = z.coerce.number().min(0).max(1);
+
+const serverSchema = z.object({
+  host: z.string().default('0.0.0.0'),
+  port: z.coerce.number().int().min(0).max(65535).default(8000),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Largest accepted upload, in bytes (413 above it). */
+  maxUploadBytes: positiveInt.default(1024 * 1024 * 1024),
+  /** Rows per request; 0 means no limit. */
+  maxRows: z.coerce.number().int().min(0).default(0),
+});
+
+const pipelineSchema = z.object({
+  /** Sources whose lines skip regex and embedding and go straight to the LLM stage. */
+  llmSources: z.array(z.string()).default(['LegacyCRM']),
+  /** Embedding verdicts below this probability are passed on to the LLM. */
+  confidenceThreshold: probability.default(0.5),
+  /** Rows classified together in one pipeline call. */
+  batchSize: positiveInt.default(256),
+  /** Label given when no stage decides and no earlier stage had a guess. */
+  unclassifiedLabel: z.string().min(1).default('Unclassified'),
+});
+
+const regexSchema = z.object({
+  rulesPath: z.string().default('configs/regex_rules.json'),
+});
+
+const embedderSchema = z.object({
+  /** `auto` uses `onnx` when its weights and head are installed, otherwise `lexical`. */
+  kind: z.enum(['auto', 'onnx', 'lexical']).default('auto'),
+  /** Folder with the transformer's tokenizer files and onnx/model_quantized.onnx. */
+  modelDir: z.string().default('models/transformers/all-MiniLM-L6-v2'),
+  modelFile: z.string().default('onnx/model_quantized.onnx'),
+  /** onnxruntime intra-op threads; 0 lets onnxruntime choose. */
+  threads: z.coerce.number().int().min(0).default(0),
+  maxSeqLength: positiveInt.max(512).default(256),
+  batchSize: positiveInt.default(32),
+});
+
+const headSchema = z.object({
+  /** Folder holding head-<embedder>.json files. */
+  dir: z.string().default('models'),
+});
+
+const llmSchema = z.object({
+  /** OpenAI-compatible base URL, e.g. http://localhost:11434/v1 (Ollama). Unset: no LLM stage. */
+  baseUrl: z.string().url().optional(),
+  model: z.string().default('gpt-4o-mini'),
+  apiKey: z.string().optional(),
+  timeoutMs: positiveInt.default(15000),
+  retries: z.coerce.number().int().min(0).max(10).default(2),
+  concurrency: positiveInt.default(4),
+  cacheSize: positiveInt.default(10000),
+  /** Confidence reported for a label the LLM chose (it gives no probability of its own). */
+  confidence: probability.default(0.8),
+});
+
+const modelsSchema = z.object({
+  /** Local folder replacing the download (offline machines), e.g. ../shared/models. */
+  mirror: z.string().optional(),
+});
+
+export const configSchema = z.object({
+  server: serverSchema.default(serverSchema.parse({})),
+  pipeline: pipelineSchema.default(pipelineSchema.parse({})),
+  regex: regexSchema.default(regexSchema.parse({})),
+  embedder: embedderSchema.default(embedderSchema.parse({})),
+  head: headSchema.default(headSchema.parse({})),
+  llm: llmSchema.default(llmSchema.parse({})),
+  models: modelsSchema.default(modelsSchema.parse({})),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Environment variable → config path. Documented in README's configuration table. */
+export const ENV_VARS: Record<string, string> = {
+  HOST: 'server.host',
+  PORT: 'server.port',
+  LOG_LEVEL: 'server.logLevel',
+  LOGSIFT_MAX_UPLOAD_BYTES: 'server.maxUploadBytes',
+  LOGSIFT_MAX_ROWS: 'server.maxRows',
+  LOGSIFT_LLM_SOURCES: 'pipeline.llmSources',
+  LOGSIFT_CONFIDENCE_THRESHOLD: 'pipeline.confidenceThreshold',
+  LOGSIFT_BATCH_SIZE: 'pipeline.batchSize',
+  LOGSIFT_REGEX_RULES: 'regex.rulesPath',
+  LOGSIFT_EMBEDDER: 'embedder.kind',
+  LOGSIFT_MODEL_DIR: 'embedder.modelDir',
+  LOGSIFT_ONNX_THREADS: 'embedder.threads',
+  LOGSIFT_MAX_SEQ_LENGTH: 'embedder.maxSeqLength',
+  LOGSIFT_EMBED_BATCH_SIZE: 'embedder.batchSize',
+  LOGSIFT_HEAD_DIR: 'head.dir',
+  LOGSIFT_LLM_BASE_URL: 'llm.baseUrl',
+  LOGSIFT_LLM_MODEL: 'llm.model',
+  LOGSIFT_LLM_API_KEY: 'llm.apiKey',
+  LOGSIFT_LLM_TIMEOUT_MS: 'llm.timeoutMs',
+  LOGSIFT_LLM_RETRIES: 'llm.retries',
+  LOGSIFT_LLM_CONCURRENCY: 'llm.concurrency',
+  LOGSIFT_MODEL_MIRROR: 'models.mirror',
+};
+
+const LIST_PATHS = new Set(['pipeline.llmSources']);
+
+type Tree = Record<string, unknown>;
+
+function setPath(tree: Tree, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = tree;
+  for (const key of keys.slice(0, -1)) {
+    node[key] = typeof node[key] === 'object' && node[key] !== null ? { ...(node[key] as Tree) } : {};
+    node = node[key] as Tree;
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+function mergeDeep(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const prev = out[key];
+    out[key] =
+      value && typeof value === 'object' && !Array.isArray(value) && prev && typeof prev === 'object'
+        ? mergeDeep(prev as Tree, value as Tree)
+        : value;
+  }
+  return out;
+}
+
+export class ConfigError extends Error {}
+
+function formatIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+}
+
+/** Relative paths in the config are relative to the project root, so the service runs from anywhere. */
+export function resolvePath(path: string): string {
+  return resolve(PROJECT_ROOT, path);
+}
+
+/**
+ * Builds the one validated Config: defaults ← JSON file (LOGSIFT_CONFIG or `configFile`)
+ * ← environment ← explicit overrides. Throws ConfigError naming each bad field.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = {},
+  overrides: ConfigInput = {},
+  configFile: string | undefined = env.LOGSIFT_CONFIG,
+): Config {
+  let tree: Tree = {};
+  if (configFile) {
+    const path = resolvePath(configFile);
+    if (!existsSync(path)) throw new ConfigError(`config file not found: ${path}`);
+    try {
+      tree = JSON.parse(readFileSync(path, 'utf8')) as Tree;
+    } catch (err) {
+      throw new ConfigError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  for (const [name, path] of Object.entries(ENV_VARS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const value = LIST_PATHS.has(path) ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw;
+    setPath(tree, path, value);
+  }
+  tree = mergeDeep(tree, overrides as Tree);
+  const parsed = configSchema.safeParse(tree);
+  if (!parsed.success) throw new ConfigError(`invalid configuration:\n${formatIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/** The head file for an embedder kind. */
+export function headPath(config: Config, kind: 'onnx' | 'lexical'): string {
+  return join(resolvePath(config.head.dir), `head-${kind}.json`);
+}

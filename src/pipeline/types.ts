@@ -1,0 +1,38 @@
+/** The names a row's `label_stage` column can take. */
+export type StageName = 'regex' | 'embedding' | 'llm' | 'fallback' | 'error';
+
+/** One log line as the pipeline sees it. */
+export interface LogRecord {
+  readonly source: string;
+  readonly message: string;
+}
+
+/** What a stage says about one record. */
+export interface Verdict {
+  readonly label: string;
+  /** Probability-like score in [0, 1]; 1 for a rule hit. */
+  readonly confidence: number;
+  /**
+   * A best guess the stage is not sure enough of (for example below the confidence
+   * threshold): later stages may override it, and it is used only when none of them decides.
+   */
+  readonly tentative?: boolean;
+}
+
+/** A pipeline stage. Stages are batched: one call decides (or passes on) many records. */
+export interface Stage {
+  readonly name: Exclude<StageName, 'fallback' | 'error'>;
+  /**
+   * Returns one entry per record, in order: a Verdict, or undefined to pass the record on.
+   * Throwing fails the whole batch for this stage only; the pipeline counts it and moves on.
+   */
+  classify(records: readonly LogRecord[]): Promise<(Verdict | undefined)[]>;
+  close?(): Promise<void>;
+}
+
+/** The pipeline's final answer for one record. */
+export interface Decision {
+  readonly label: string;
+  readonly stage: StageName;
+  readonly confidence: number;
+}
