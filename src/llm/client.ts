@@ -1,0 +1,450 @@
+/**
+ * A small OpenAI-compatible Chat Completions client (OpenAI, Groq, vLLM, llama.cpp server,
+ * Ollama's /v1 endpoint): `POST {baseUrl}/chat/completions`, plain (non-streaming) JSON,
+ * answer in `choices[0].message.content`.
+ *
+ * Around each call: a concurrency limit (p-limit), retries with exponential back-off and
+ * jitter (p-retry) for network errors, timeouts, 5xx and 429 (honouring Retry-After), a
+ * per-attempt timeout, and a circuit breaker that stops calling a dead endpoint for a while.
+ */
+import pLimit, { type LimitFunction } from 'p-limit';
+import pRetry from 'p-retry';
+import type { Config } from '../config.js';
+
+export type ChatRole = 'system' | 'user' | 'assistant';
+
+export interface ChatMessage {
+  readonly role: ChatRole;
+  readonly content: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+export type LlmErrorKind = 'timeout' | 'network' | 'http' | 'protocol' | 'circuitOpen';
+
+export abstract class LlmError extends Error {
+  abstract readonly kind: LlmErrorKind;
+  /** Whether another attempt may succeed (network trouble, timeout, 5xx, 429). */
+  abstract readonly retryable: boolean;
+}
+
+/** One attempt ran past `timeoutMs` (connecting, waiting or reading the body). */
+export class LlmTimeoutError extends LlmError {
+  readonly kind = 'timeout' as const;
+  readonly retryable = true;
+  constructor(readonly timeoutMs: number) {
+    super(`LLM request timed out after ${timeoutMs} ms`);
+    this.name = 'LlmTimeoutError';
+  }
+}
+
+/** The request never got an HTTP answer: connection refused/reset, DNS failure, ... */
+export class LlmNetworkError extends LlmError {
+  readonly kind = 'network' as const;
+  readonly retryable = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LlmNetworkError';
+  }
+}
+
+/** A non-2xx answer. 5xx and 429 are retried; other 4xx are not. */
+export class LlmHttpError extends LlmError {
+  readonly kind = 'http' as const;
+  readonly retryable: boolean;
+  constructor(
+    readonly status: number,
+    /** Start of the response body, for diagnostics. */
+    readonly body: string,
+    /** Parsed Retry-After, in ms (already capped), when the server sent one. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(`LLM endpoint answered HTTP ${status}${body ? `: ${body}` : ''}`);
+    this.name = 'LlmHttpError';
+    this.retryable = status >= 500 || status === 429;
+  }
+}
+
+/** A 2xx answer that is not a Chat Completions object (bad JSON, missing choices/content). */
+export class LlmProtocolError extends LlmError {
+  readonly kind = 'protocol' as const;
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'LlmProtocolError';
+  }
+}
+
+/** The circuit breaker is open: the call was refused without contacting the endpoint. */
+export class LlmCircuitOpenError extends LlmError {
+  readonly kind = 'circuitOpen' as const;
+  readonly retryable = false;
+  constructor(readonly retryInMs: number) {
+    super(`LLM circuit breaker is open (next probe in ${Math.max(0, Math.round(retryInMs))} ms)`);
+    this.name = 'LlmCircuitOpenError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options and stats
+
+export interface LlmClientOptions {
+  /** e.g. http://localhost:11434/v1; a trailing slash is fine. */
+  readonly baseUrl: string;
+  readonly model: string;
+  /** Sent as `Authorization: Bearer <apiKey>` only when set and non-empty. */
+  readonly apiKey?: string;
+  /** Per attempt (not per call with its retries). */
+  readonly timeoutMs: number;
+  /** Extra attempts after the first one. */
+  readonly retries: number;
+  /** Calls in flight at once (queued beyond that). */
+  readonly concurrency: number;
+  /** `max_tokens` of each request. Default 24: a label is a few tokens. */
+  readonly maxTokens?: number;
+  /** Consecutive failed attempts that open the circuit. Default 5. */
+  readonly breakerThreshold?: number;
+  /** How long the circuit stays open before a half-open probe. Default 30 000 ms. */
+  readonly breakerCooldownMs?: number;
+  /** First back-off delay; doubles per retry, with jitter. Default 500 ms. */
+  readonly backoffBaseMs?: number;
+  /** Largest back-off delay. Default 8 000 ms. */
+  readonly backoffMaxMs?: number;
+  /** Largest delay taken from a Retry-After header. Default 30 000 ms. */
+  readonly retryAfterCapMs?: number;
+  /** Test hooks. */
+  readonly fetch?: typeof fetch;
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+export interface LlmClientStats {
+  /** complete() calls. */
+  calls: number;
+  /** HTTP requests sent (first attempts and retries). */
+  attempts: number;
+  /** Calls that returned an answer. */
+  successes: number;
+  /** Calls that threw (after retries, or refused by the open circuit). */
+  failures: number;
+  /** Retries performed (attempts beyond the first). */
+  retries: number;
+  /** Failed attempts that were timeouts (same as errors.timeout). */
+  timeouts: number;
+  /** Failed attempts by kind; circuitOpen counts refused calls. */
+  errors: Record<LlmErrorKind, number>;
+  /** Failed attempts by HTTP status. */
+  httpStatus: Record<string, number>;
+  inFlight: number;
+  queued: number;
+  circuit: {
+    state: CircuitState;
+    consecutiveFailures: number;
+    /** Times the circuit went from closed/half-open to open. */
+    opened: number;
+    /** ms until the next half-open probe is allowed (0 unless open). */
+    retryInMs: number;
+  };
+}
+
+export interface CompleteOptions {
+  /** Aborts the call (and its retries); rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+/** Builds client options from the config's `llm` section; null when no baseUrl is set. */
+export function llmClientOptionsFromConfig(
+  llm: Config['llm'],
+  extra: Partial<LlmClientOptions> = {},
+): LlmClientOptions | null {
+  if (!llm.baseUrl) return null;
+  return {
+    baseUrl: llm.baseUrl,
+    model: llm.model,
+    apiKey: llm.apiKey,
+    timeoutMs: llm.timeoutMs,
+    retries: llm.retries,
+    concurrency: llm.concurrency,
+    ...extra,
+  };
+}
+
+/** The client for a config's `llm` section, or null when no baseUrl is configured. */
+export function createLlmClient(llm: Config['llm'], extra: Partial<LlmClientOptions> = {}): LlmClient | null {
+  const options = llmClientOptionsFromConfig(llm, extra);
+  return options ? new LlmClient(options) : null;
+}
+
+/** Parses Retry-After (delta-seconds or HTTP-date) into ms, capped; undefined when absent/invalid. */
+export function parseRetryAfter(value: string | null, capMs: number, now: number = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (text === '') return undefined;
+  let ms: number;
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    ms = Number(text) * 1000;
+  } else {
+    const date = Date.parse(text);
+    if (Number.isNaN(date)) return undefined;
+    ms = date - now;
+  }
+  return Math.min(Math.max(0, ms), capMs);
+}
+
+const BODY_EXCERPT = 300;
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client
+
+export class LlmClient {
+  private readonly url: string;
+  private readonly opts: Required<Omit<LlmClientOptions, 'apiKey' | 'fetch'>> & { apiKey?: string };
+  private readonly fetchImpl: typeof fetch;
+  private readonly limit: LimitFunction;
+
+  private state: CircuitState = 'closed';
+  private consecutiveFailures = 0;
+  private openedAt = 0;
+  private probeInFlight = false;
+
+  private readonly counters = {
+    calls: 0,
+    attempts: 0,
+    successes: 0,
+    failures: 0,
+    retries: 0,
+    opened: 0,
+    errors: { timeout: 0, network: 0, http: 0, protocol: 0, circuitOpen: 0 } as Record<LlmErrorKind, number>,
+    httpStatus: {} as Record<string, number>,
+  };
+
+  constructor(options: LlmClientOptions) {
+    if (!options.baseUrl) throw new TypeError('LlmClient: baseUrl is required');
+    if (!(options.timeoutMs > 0)) throw new TypeError('LlmClient: timeoutMs must be > 0');
+    if (!(options.retries >= 0)) throw new TypeError('LlmClient: retries must be >= 0');
+    if (!(options.concurrency >= 1)) throw new TypeError('LlmClient: concurrency must be >= 1');
+    this.url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+    this.opts = {
+      baseUrl: options.baseUrl,
+      model: options.model,
+      apiKey: options.apiKey || undefined,
+      timeoutMs: options.timeoutMs,
+      retries: options.retries,
+      concurrency: options.concurrency,
+      maxTokens: options.maxTokens ?? 24,
+      breakerThreshold: Math.max(1, options.breakerThreshold ?? 5),
+      breakerCooldownMs: options.breakerCooldownMs ?? 30_000,
+      backoffBaseMs: options.backoffBaseMs ?? 500,
+      backoffMaxMs: options.backoffMaxMs ?? 8_000,
+      retryAfterCapMs: options.retryAfterCapMs ?? 30_000,
+      now: options.now ?? Date.now,
+      random: options.random ?? Math.random,
+    };
+    this.fetchImpl = options.fetch ?? fetch;
+    this.limit = pLimit(options.concurrency);
+  }
+
+  get model(): string {
+    return this.opts.model;
+  }
+
+  get concurrency(): number {
+    return this.opts.concurrency;
+  }
+
+  /** The breaker's state now (an open circuit whose cool-down has passed reads half-open). */
+  get circuitState(): CircuitState {
+    if (this.state === 'open' && this.opts.now() - this.openedAt >= this.opts.breakerCooldownMs) return 'half-open';
+    return this.state;
+  }
+
+  /**
+   * Sends one chat completion and returns `choices[0].message.content`.
+   * Throws an LlmError subclass (or the signal's reason when aborted by the caller).
+   */
+  async complete(messages: readonly ChatMessage[], options: CompleteOptions = {}): Promise<string> {
+    this.counters.calls++;
+    try {
+      const content = await this.limit(() => this.withRetries(messages, options.signal));
+      this.counters.successes++;
+      return content;
+    } catch (err) {
+      this.counters.failures++;
+      throw err;
+    }
+  }
+
+  private withRetries(messages: readonly ChatMessage[], signal?: AbortSignal): Promise<string> {
+    return pRetry(() => this.attempt(messages, signal), {
+      retries: this.opts.retries,
+      // Back-off is computed and slept in shouldRetry (so Retry-After can replace it).
+      minTimeout: 0,
+      signal,
+      shouldRetry: async ({ error, retriesConsumed }) => {
+        if (!(error instanceof LlmError) || !error.retryable) return false;
+        const delay =
+          error instanceof LlmHttpError && error.retryAfterMs !== undefined
+            ? error.retryAfterMs
+            : this.backoffDelay(retriesConsumed);
+        await sleep(delay, signal);
+        // The circuit may have opened while we waited: do not wait in vain for a refusal.
+        if (this.circuitState === 'open') return false;
+        this.counters.retries++;
+        return true;
+      },
+    });
+  }
+
+  /** Exponential back-off with jitter: base·2^n, capped, scaled by a random factor in [0.5, 1). */
+  private backoffDelay(retriesConsumed: number): number {
+    const exp = Math.min(this.opts.backoffMaxMs, this.opts.backoffBaseMs * 2 ** retriesConsumed);
+    return Math.round(exp * (0.5 + this.opts.random() * 0.5));
+  }
+
+  /** Circuit gate before an attempt; returns whether this attempt is the half-open probe. */
+  private admit(): boolean {
+    const state = this.circuitState;
+    if (state === 'closed') return false;
+    if (state === 'half-open' && !this.probeInFlight) {
+      this.state = 'half-open';
+      this.probeInFlight = true;
+      return true;
+    }
+    this.counters.errors.circuitOpen++;
+    const retryIn = this.state === 'open' ? this.openedAt + this.opts.breakerCooldownMs - this.opts.now() : 0;
+    throw new LlmCircuitOpenError(retryIn);
+  }
+
+  private recordSuccess(probe: boolean): void {
+    if (probe) this.probeInFlight = false;
+    this.consecutiveFailures = 0;
+    this.state = 'closed';
+  }
+
+  private recordFailure(probe: boolean, error: LlmError): void {
+    this.counters.errors[error.kind]++;
+    if (error instanceof LlmHttpError) {
+      this.counters.httpStatus[error.status] = (this.counters.httpStatus[error.status] ?? 0) + 1;
+    }
+    if (probe) this.probeInFlight = false;
+    this.consecutiveFailures++;
+    if (probe || (this.state === 'closed' && this.consecutiveFailures >= this.opts.breakerThreshold)) {
+      this.state = 'open';
+      this.openedAt = this.opts.now();
+      this.counters.opened++;
+    }
+  }
+
+  private async attempt(messages: readonly ChatMessage[], callerSignal?: AbortSignal): Promise<string> {
+    const probe = this.admit();
+    this.counters.attempts++;
+    try {
+      const content = await this.send(messages, callerSignal);
+      this.recordSuccess(probe);
+      return content;
+    } catch (err) {
+      if (err instanceof LlmError) {
+        this.recordFailure(probe, err);
+      } else if (probe) {
+        // Aborted by the caller: no verdict on the endpoint; let the next call probe.
+        this.probeInFlight = false;
+      }
+      throw err;
+    }
+  }
+
+  private async send(messages: readonly ChatMessage[], callerSignal?: AbortSignal): Promise<string> {
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
+    const signal = callerSignal ? AbortSignal.any([timeout, callerSignal]) : timeout;
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+    if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
+    const body = JSON.stringify({
+      model: this.opts.model,
+      messages: messages.map((m) => ({ role: m.role, content: m.content })),
+      temperature: 0,
+      max_tokens: this.opts.maxTokens,
+      stream: false,
+    });
+
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.fetchImpl(this.url, { method: 'POST', headers, body, signal });
+      text = await response.text();
+    } catch (err) {
+      if (callerSignal?.aborted) throw callerSignal.reason;
+      if (timeout.aborted) throw new LlmTimeoutError(this.opts.timeoutMs);
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const detail = cause?.code ?? cause?.message ?? (err as Error).message;
+      throw new LlmNetworkError(`LLM request to ${this.url} failed: ${detail}`, { cause: err });
+    }
+
+    if (!response.ok) {
+      const retryAfterMs =
+        response.status === 429 || response.status === 503
+          ? parseRetryAfter(response.headers.get('retry-after'), this.opts.retryAfterCapMs, this.opts.now())
+          : undefined;
+      throw new LlmHttpError(response.status, text.slice(0, BODY_EXCERPT), retryAfterMs);
+    }
+    return extractContent(text);
+  }
+
+  stats(): LlmClientStats {
+    const state = this.circuitState;
+    return {
+      calls: this.counters.calls,
+      attempts: this.counters.attempts,
+      successes: this.counters.successes,
+      failures: this.counters.failures,
+      retries: this.counters.retries,
+      timeouts: this.counters.errors.timeout,
+      errors: { ...this.counters.errors },
+      httpStatus: { ...this.counters.httpStatus },
+      inFlight: this.limit.activeCount,
+      queued: this.limit.pendingCount,
+      circuit: {
+        state,
+        consecutiveFailures: this.consecutiveFailures,
+        opened: this.counters.opened,
+        retryInMs: state === 'open' ? Math.max(0, this.openedAt + this.opts.breakerCooldownMs - this.opts.now()) : 0,
+      },
+    };
+  }
+}
+
+/** `choices[0].message.content` of a Chat Completions body, or LlmProtocolError. */
+export function extractContent(text: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new LlmProtocolError(`LLM response is not JSON: ${text.slice(0, 80)}`);
+  }
+  const choices = (parsed as { choices?: unknown } | null)?.choices;
+  if (!Array.isArray(choices) || choices.length === 0) {
+    throw new LlmProtocolError('LLM response has no choices');
+  }
+  const content = (choices[0] as { message?: { content?: unknown } } | null)?.message?.content;
+  if (typeof content !== 'string') {
+    throw new LlmProtocolError('LLM response has no choices[0].message.content string');
+  }
+  return content;
+}
