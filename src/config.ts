@@ -26,6 +26,8 @@ const pipelineSchema = z.object({
   confidenceThreshold: probability.default(0.5),
   /** Rows classified together in one pipeline call. */
   batchSize: positiveInt.default(256),
+  /** Decisions remembered per masked message (LRU); 0 turns the cache off. */
+  cacheSize: z.coerce.number().int().min(0).default(100_000),
   /** Label given when no stage decides and no earlier stage had a guess. */
   unclassifiedLabel: z.string().min(1).default('Unclassified'),
 });
@@ -92,6 +94,7 @@ export const ENV_VARS: Record<string, string> = {
   LOGSIFT_LLM_SOURCES: 'pipeline.llmSources',
   LOGSIFT_CONFIDENCE_THRESHOLD: 'pipeline.confidenceThreshold',
   LOGSIFT_BATCH_SIZE: 'pipeline.batchSize',
+  LOGSIFT_CACHE_SIZE: 'pipeline.cacheSize',
   LOGSIFT_REGEX_RULES: 'regex.rulesPath',
   LOGSIFT_EMBEDDER: 'embedder.kind',
   LOGSIFT_MODEL_DIR: 'embedder.modelDir',

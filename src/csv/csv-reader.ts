@@ -1,0 +1,142 @@
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import { parse, type CsvError, type Parser } from 'csv-parse';
+
+/** A problem with the upload itself, found before any output was sent (→ 4xx). */
+export class CsvInputError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const MESSAGE_COLUMN_NAMES = ['log_message', 'message'] as const;
+
+/** One data row, or a row the parser could not read (kept in place, with the reason). */
+export type CsvRow =
+  | { readonly kind: 'row'; readonly line: number; readonly fields: string[] }
+  | { readonly kind: 'malformed'; readonly line: number; readonly reason: string; readonly raw: string };
+
+export interface OpenedCsv {
+  readonly header: string[];
+  readonly sourceIndex: number;
+  readonly messageIndex: number;
+  readonly rows: AsyncIterable<CsvRow>;
+}
+
+// A record this large means the input is not the CSV it claims to be; the limit keeps one
+// endless "line" from taking all memory.
+const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Parses a CSV stream lazily. Resolves once the header is read and checked, so the caller can
+ * still answer 4xx; data rows are then pulled one by one (bounded memory, backpressure intact).
+ */
+export async function openCsv(input: Readable): Promise<OpenedCsv> {
+  // Skipped records are reported by csv-parse out of band; they are queued with the number of
+  // records read before them so they are emitted in their place.
+  const skipped: { after: number; line: number; reason: string; raw: string }[] = [];
+  const parser: Parser = parse({
+    bom: true,
+    relax_column_count: true,
+    relax_quotes: true,
+    record_delimiter: ['\r\n', '\n', '\r'],
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    max_record_size: MAX_RECORD_BYTES,
+    info: true,
+    raw: true,
+    on_skip: (err: CsvError | undefined, raw?: string) => {
+      if (!err) return;
+      const context = err as CsvError & { records?: number; lines?: number };
+      skipped.push({
+        after: context.records ?? 0,
+        line: context.lines ?? 0,
+        reason: describeSkip(err),
+        raw: (raw ?? '').slice(0, 200),
+      });
+    },
+  });
+  input.on('error', (err) => parser.destroy(err));
+  input.pipe(parser);
+
+  const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<{ record: string[]; info: { lines: number; records: number } }>;
+  let first: IteratorResult<{ record: string[]; info: { lines: number; records: number } }>;
+  try {
+    first = await iterator.next();
+  } catch (err) {
+    throw toInputError(err);
+  }
+  if (first.done) {
+    if (skipped.length) throw new CsvInputError(400, 'CSV_INVALID', `not valid CSV: ${skipped[0].reason} at line ${skipped[0].line}`);
+    throw new CsvInputError(400, 'CSV_EMPTY', 'the uploaded file is empty');
+  }
+  if (skipped.length) throw new CsvInputError(400, 'CSV_INVALID', `not valid CSV: ${skipped[0].reason} in the header`);
+  const header = first.value.record;
+  if (header.some((h) => h.includes('\u0000'))) throw new CsvInputError(400, 'CSV_INVALID', 'not valid CSV: the header contains NUL bytes (binary file?)');
+  const names = header.map((h) => h.trim().toLowerCase());
+  const sourceIndex = names.indexOf('source');
+  const messageIndex = names.findIndex((n) => (MESSAGE_COLUMN_NAMES as readonly string[]).includes(n));
+  const missing = [sourceIndex < 0 ? 'source' : '', messageIndex < 0 ? 'log_message' : ''].filter(Boolean);
+  if (missing.length) {
+    parser.destroy();
+    input.resume();
+    throw new CsvInputError(
+      400,
+      'CSV_MISSING_COLUMN',
+      `missing required column${missing.length > 1 ? 's' : ''}: ${missing.join(', ')} (header was: ${header.slice(0, 20).join(',').slice(0, 300)})`,
+    );
+  }
+
+  async function* rows(): AsyncGenerator<CsvRow> {
+    let read = 1;
+    const flushSkipped = function* (upTo: number): Generator<CsvRow> {
+      while (skipped.length && skipped[0].after <= upTo) {
+        const s = skipped.shift()!;
+        yield { kind: 'malformed', line: s.line, reason: s.reason, raw: s.raw };
+      }
+    };
+    try {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) break;
+        yield* flushSkipped(read);
+        read = next.value.info.records;
+        yield { kind: 'row', line: next.value.info.lines, fields: next.value.record };
+      }
+      yield* flushSkipped(Number.POSITIVE_INFINITY);
+    } finally {
+      if (!parser.destroyed) parser.destroy();
+    }
+  }
+
+  return { header, sourceIndex, messageIndex, rows: rows() };
+}
+
+function describeSkip(err: CsvError): string {
+  switch (err.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'unterminated quoted field; the rest of the input could not be parsed';
+    case 'CSV_MAX_RECORD_SIZE':
+      return `record larger than ${MAX_RECORD_BYTES} bytes; the rest of the input could not be parsed`;
+    default:
+      return err.message;
+  }
+}
+
+function toInputError(err: unknown): Error {
+  if (err instanceof CsvInputError) return err;
+  const e = err as Error & { code?: string; statusCode?: number };
+  // Errors raised by the upload stream itself (size limits, aborted requests) keep their status.
+  if (typeof e.statusCode === 'number') return e;
+  return new CsvInputError(400, 'CSV_INVALID', `not valid CSV: ${e.message}`);
+}
+
+/** Waits for a stream to finish, for callers that need to drain input after an early answer. */
+export async function drain(stream: Readable): Promise<void> {
+  stream.resume();
+  if (!stream.readableEnded) await once(stream, 'end').catch(() => undefined);
+}

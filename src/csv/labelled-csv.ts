@@ -1,0 +1,101 @@
+import { Readable } from 'node:stream';
+import { stringify } from 'csv-stringify';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import type { Decision, LogRecord, StageName } from '../pipeline/types.js';
+import type { CsvRow, OpenedCsv } from './csv-reader.js';
+
+export const OUTPUT_COLUMNS = ['target_label', 'label_stage', 'confidence'] as const;
+
+export interface LabelOptions {
+  /** Rows classified per pipeline call. */
+  readonly batchSize: number;
+  /** Characters of a message the models see; the output always keeps the whole line. */
+  readonly maxMessageChars?: number;
+  /** Prefix cells starting with = + - @ (and tab/CR) with a quote so spreadsheets do not run them. */
+  readonly neutraliseFormulas?: boolean;
+}
+
+export interface LabelStats {
+  rows: number;
+  byStage: Record<StageName, number>;
+}
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * The output header: the input's columns in order, then ours. An input column that already
+ * bears one of our names is kept as `input_<name>` so no value is lost or overwritten.
+ */
+export function outputHeader(header: readonly string[]): string[] {
+  const ours = new Set<string>(OUTPUT_COLUMNS);
+  return [...header.map((h) => (ours.has(h.trim().toLowerCase()) ? `input_${h}` : h)), ...OUTPUT_COLUMNS];
+}
+
+/**
+ * Streams the labelled CSV: exactly one output row per input row, in input order. Rows the
+ * parser could not read, or with the wrong number of fields, come out with label_stage `error`
+ * and the reason in target_label.
+ */
+export function labelCsv(csv: OpenedCsv, pipeline: Pipeline, options: LabelOptions): { output: Readable; stats: LabelStats } {
+  const stats: LabelStats = { rows: 0, byStage: { regex: 0, embedding: 0, llm: 0, fallback: 0, error: 0 } };
+  const width = csv.header.length;
+  const maxChars = options.maxMessageChars ?? 10_000;
+  const neutralise = options.neutraliseFormulas ?? true;
+  const safe = (cell: string) => (neutralise && FORMULA_START.test(cell) ? `'${cell}` : cell);
+
+  const finish = (fields: readonly string[], decision: Decision): string[] => {
+    stats.rows++;
+    stats.byStage[decision.stage]++;
+    return [...fields.map(safe), safe(decision.label), decision.stage, formatConfidence(decision.confidence)];
+  };
+  const errorRow = (fields: readonly string[], reason: string): string[] => {
+    const padded = fields.slice(0, width);
+    while (padded.length < width) padded.push('');
+    return finish(padded, { label: reason, stage: 'error', confidence: 0 });
+  };
+
+  async function* labelled(): AsyncGenerator<string[]> {
+    yield outputHeader(csv.header);
+    let batch: CsvRow[] = [];
+    const flush = async function* (): AsyncGenerator<string[]> {
+      const good = batch.filter((r): r is Extract<CsvRow, { kind: 'row' }> => r.kind === 'row' && r.fields.length === width);
+      const records: LogRecord[] = good.map((r) => ({
+        source: r.fields[csv.sourceIndex].trim(),
+        message: r.fields[csv.messageIndex].trim().slice(0, maxChars),
+      }));
+      const decisions = records.length ? await pipeline.classify(records) : [];
+      let next = 0;
+      for (const row of batch) {
+        if (row.kind === 'malformed') {
+          yield errorRow([], `line ${row.line}: ${row.reason}: ${row.raw}`);
+        } else if (row.fields.length !== width) {
+          const extra = row.fields.length > width ? `; extra fields: ${JSON.stringify(row.fields.slice(width)).slice(0, 200)}` : '';
+          yield errorRow(row.fields, `line ${row.line}: expected ${width} fields, found ${row.fields.length}${extra}`);
+        } else {
+          yield finish(row.fields, decisions[next++]);
+        }
+      }
+      batch = [];
+    };
+    try {
+      for await (const row of csv.rows) {
+        batch.push(row);
+        if (batch.length >= options.batchSize) yield* flush();
+      }
+    } catch (err) {
+      // The upload broke off (size limit, client gone): say so in the output instead of
+      // ending it silently short.
+      yield* flush();
+      yield errorRow([], `input ended early after ${stats.rows} rows: ${(err as Error).message}`);
+      return;
+    }
+    yield* flush();
+  }
+
+  const output = Readable.from(labelled()).pipe(stringify());
+  return { output, stats };
+}
+
+function formatConfidence(c: number): string {
+  return (Math.round(c * 10_000) / 10_000).toString();
+}

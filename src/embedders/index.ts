@@ -1,0 +1,14 @@
+import type { Config } from '../config.js';
+import { resolvePath } from '../config.js';
+import { LexicalEmbedder } from './lexical.js';
+import type { Embedder } from './types.js';
+
+export type EmbedderKind = 'onnx' | 'lexical';
+
+/** Builds the named embedder from configuration. `onnx` is loaded lazily: it pulls in onnxruntime. */
+export async function createEmbedder(kind: EmbedderKind, config: Config): Promise<Embedder> {
+  if (kind === 'lexical') return new LexicalEmbedder();
+  const { createOnnxEmbedder } = await import('./onnx.js');
+  const { modelDir, modelFile, threads, maxSeqLength, batchSize } = config.embedder;
+  return createOnnxEmbedder({ modelDir: resolvePath(modelDir), modelFile, threads, maxSeqLength, batchSize });
+}

@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import type { Config } from '../config.js';
+import { headPath, resolvePath } from '../config.js';
+import { createEmbedder, type EmbedderKind } from '../embedders/index.js';
+import { createLlmClient, type LlmClient } from '../llm/client.js';
+import { loadHead, type LogisticHead } from '../models/head.js';
+import { transformerInstalled } from '../models/fetch.js';
+import { EmbeddingStage } from './embedding-stage.js';
+import { LlmStage } from './llm-stage.js';
+import { Pipeline } from './pipeline.js';
+import { loadRules, RegexStage } from './regex-stage.js';
+
+/** What was loaded, for /readyz, logs and metrics. */
+export interface PipelineInfo {
+  readonly embedder: { kind: EmbedderKind; fingerprint: string; reason: string };
+  readonly head: { path: string; labels: readonly string[]; trainedOn?: unknown };
+  readonly rules: number;
+  readonly llm: { enabled: boolean; model?: string };
+  readonly loadMs: number;
+}
+
+export interface BuiltPipeline {
+  readonly pipeline: Pipeline;
+  readonly info: PipelineInfo;
+  readonly llmClient: LlmClient | null;
+  readonly llmStage: LlmStage;
+}
+
+/**
+ * Chooses the embedder for `auto`: the transformer when its files and a head trained for it
+ * are installed, otherwise `lexical`, so the service always starts.
+ */
+export async function chooseEmbedder(config: Config): Promise<{ kind: EmbedderKind; reason: string }> {
+  if (config.embedder.kind !== 'auto') return { kind: config.embedder.kind, reason: 'configured' };
+  const modelDir = resolvePath(config.embedder.modelDir);
+  if (!(await transformerInstalled(modelDir, config.embedder.modelFile))) {
+    return { kind: 'lexical', reason: `no transformer model at ${modelDir} (run \`npm run models\`)` };
+  }
+  if (!existsSync(headPath(config, 'onnx'))) {
+    return { kind: 'lexical', reason: `transformer installed but no ${headPath(config, 'onnx')} (run \`logsift train --embedder onnx\`)` };
+  }
+  return { kind: 'onnx', reason: 'transformer model and head installed' };
+}
+
+/** Loads rules, embedder, head and LLM client from configuration and composes the stages. */
+export async function buildPipeline(config: Config): Promise<BuiltPipeline> {
+  const started = performance.now();
+  const { kind, reason } = await chooseEmbedder(config);
+  const rules = await loadRules(resolvePath(config.regex.rulesPath));
+  const path = headPath(config, kind);
+  const head: LogisticHead = await loadHead(path);
+  const embedder = await createEmbedder(kind, config);
+  const regexStage = new RegexStage(rules);
+  const embeddingStage = new EmbeddingStage(embedder, head, config.pipeline.confidenceThreshold);
+  const llmClient = createLlmClient(config.llm);
+  // The LLM may answer with any label the service knows: the head's and the rules'.
+  const labels = [...new Set([...head.labels, ...regexStage.labels])];
+  const llmStage = new LlmStage({
+    client: llmClient,
+    labels,
+    unclassifiedLabel: config.pipeline.unclassifiedLabel,
+    confidence: config.llm.confidence,
+    cacheSize: config.llm.cacheSize,
+  });
+  const pipeline = new Pipeline({
+    stages: [regexStage, embeddingStage, llmStage],
+    llmSources: config.pipeline.llmSources,
+    unclassifiedLabel: config.pipeline.unclassifiedLabel,
+    cacheSize: config.pipeline.cacheSize,
+  });
+  return {
+    pipeline,
+    llmClient,
+    llmStage,
+    info: {
+      embedder: { kind, fingerprint: embedder.fingerprint, reason },
+      head: { path, labels: head.labels },
+      rules: rules.length,
+      llm: { enabled: llmClient !== null, model: llmClient ? config.llm.model : undefined },
+      loadMs: Math.round(performance.now() - started),
+    },
+  };
+}

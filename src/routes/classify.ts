@@ -1,0 +1,62 @@
+import { Transform, type Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import multipart from '@fastify/multipart';
+import { CsvInputError, openCsv } from '../csv/csv-reader.js';
+import { labelCsv } from '../csv/labelled-csv.js';
+
+export interface ClassifyRouteOptions {
+  readonly maxUploadBytes: number;
+  readonly batchSize: number;
+}
+
+const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain'];
+
+/** Counts bytes of a raw body and fails the stream past the limit (chunked uploads have no Content-Length). */
+function byteLimit(limit: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > limit) callback(new CsvInputError(413, 'UPLOAD_TOO_LARGE', `upload exceeds the limit of ${limit} bytes`));
+      else callback(null, chunk);
+    },
+  });
+}
+
+/** POST /classify: a CSV (multipart field `file`, or a raw text/csv body) in, the labelled CSV streamed out. */
+export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOptions): Promise<void> {
+  await app.register(multipart, { limits: { fileSize: opts.maxUploadBytes, files: 1, fields: 20, parts: 25 } });
+  // Hand the raw body over as a stream: it is parsed lazily, never buffered whole.
+  app.addContentTypeParser(CSV_TYPES, (_request, payload, done) => done(null, payload));
+
+  async function uploadStream(request: FastifyRequest): Promise<Readable> {
+    if (request.isMultipart()) {
+      const part = await request.file();
+      if (!part) throw new CsvInputError(400, 'NO_FILE', 'the form has no file: send the CSV in a field named "file"');
+      if (part.fieldname !== 'file') {
+        part.file.resume();
+        throw new CsvInputError(400, 'NO_FILE', `unexpected form field "${part.fieldname}": send the CSV in a field named "file"`);
+      }
+      part.file.on('limit', () => part.file.destroy(new CsvInputError(413, 'UPLOAD_TOO_LARGE', `upload exceeds the limit of ${opts.maxUploadBytes} bytes`)));
+      return part.file;
+    }
+    const declared = Number(request.headers['content-length']);
+    if (declared > opts.maxUploadBytes) {
+      throw new CsvInputError(413, 'UPLOAD_TOO_LARGE', `upload of ${declared} bytes exceeds the limit of ${opts.maxUploadBytes} bytes`);
+    }
+    const body = request.body as Readable | undefined;
+    if (!body || declared === 0) throw new CsvInputError(400, 'CSV_EMPTY', 'the request body is empty');
+    return body.pipe(byteLimit(opts.maxUploadBytes));
+  }
+
+  app.post('/classify', { schema: { hide: true } }, async (request: FastifyRequest, reply: FastifyReply) => {
+    const built = app.classifier.current;
+    if (!built) {
+      return reply.code(503).header('retry-after', '5').send({ statusCode: 503, error: 'Service Unavailable', message: 'models are still loading' });
+    }
+    const csv = await openCsv(await uploadStream(request));
+    const { output, stats } = labelCsv(csv, built.pipeline, { batchSize: opts.batchSize });
+    request.classifyStats = stats;
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'inline; filename="labelled.csv"').send(output);
+  });
+}

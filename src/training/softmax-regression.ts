@@ -1,0 +1,142 @@
+import type { Vector } from '../embedders/types.js';
+import { isSparse } from '../embedders/types.js';
+import { softmax } from '../models/head.js';
+
+/**
+ * Multinomial logistic regression with L2, fitted by full-batch Adam: no sampling, so the
+ * same data always gives the same weights.
+ */
+export interface FitOptions {
+  readonly dimension: number;
+  readonly classes: number;
+  /** L2 strength on the mean loss. */
+  readonly l2?: number;
+  readonly epochs?: number;
+  readonly learningRate?: number;
+  /** Per-class weights (e.g. inverse frequency) to keep rare labels from being ignored. */
+  readonly classWeights?: Float64Array;
+}
+
+export interface FittedModel {
+  /** classes × dimension, row-major. */
+  readonly weights: Float32Array;
+  readonly bias: Float32Array;
+  readonly finalLoss: number;
+}
+
+/** Logits for one vector from row-major weights (classes × dimension). */
+export function scores(x: Vector, weights: Float32Array, bias: Float32Array, dimension: number): Float64Array {
+  const C = bias.length;
+  const out = Float64Array.from(bias);
+  if (isSparse(x)) {
+    for (let c = 0; c < C; c++) {
+      const row = c * dimension;
+      let s = 0;
+      for (let i = 0; i < x.indices.length; i++) s += weights[row + x.indices[i]] * x.values[i];
+      out[c] += s;
+    }
+  } else {
+    for (let c = 0; c < C; c++) {
+      const row = c * dimension;
+      let s = 0;
+      for (let d = 0; d < dimension; d++) s += weights[row + d] * x[d];
+      out[c] += s;
+    }
+  }
+  return out;
+}
+
+export function fitSoftmaxRegression(xs: readonly Vector[], ys: readonly number[], options: FitOptions): FittedModel {
+  const { dimension: D, classes: C } = options;
+  const l2 = options.l2 ?? 1e-4;
+  const epochs = options.epochs ?? 300;
+  const lr = options.learningRate ?? 0.05;
+  const N = xs.length;
+  if (N === 0) throw new Error('cannot fit on zero rows');
+  const classWeights = options.classWeights ?? new Float64Array(C).fill(1);
+  const totalWeight = ys.reduce((sum, y) => sum + classWeights[y], 0);
+
+  const P = C * D + C; // weights then bias
+  const theta = new Float64Array(P);
+  const grad = new Float64Array(P);
+  const m = new Float64Array(P);
+  const v = new Float64Array(P);
+  const beta1 = 0.9;
+  const beta2 = 0.999;
+  const eps = 1e-8;
+  let loss = 0;
+  const w32 = new Float32Array(C * D);
+  const b32 = new Float32Array(C);
+
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    grad.fill(0);
+    loss = 0;
+    for (let k = 0; k < C * D; k++) w32[k] = theta[k];
+    for (let c = 0; c < C; c++) b32[c] = theta[C * D + c];
+    for (let n = 0; n < N; n++) {
+      const x = xs[n];
+      const y = ys[n];
+      const weight = classWeights[y] / totalWeight;
+      const p = softmax(scores(x, w32, b32, D));
+      loss -= weight * Math.log(Math.max(p[y], 1e-12));
+      for (let c = 0; c < C; c++) {
+        const g = weight * (p[c] - (c === y ? 1 : 0));
+        if (g === 0) continue;
+        const row = c * D;
+        if (isSparse(x)) {
+          for (let i = 0; i < x.indices.length; i++) grad[row + x.indices[i]] += g * x.values[i];
+        } else {
+          for (let d = 0; d < D; d++) grad[row + d] += g * x[d];
+        }
+        grad[C * D + c] += g;
+      }
+    }
+    for (let k = 0; k < C * D; k++) {
+      grad[k] += l2 * theta[k];
+      loss += 0.5 * l2 * theta[k] * theta[k];
+    }
+    const bc1 = 1 - beta1 ** epoch;
+    const bc2 = 1 - beta2 ** epoch;
+    for (let k = 0; k < P; k++) {
+      const g = grad[k];
+      if (g === 0 && m[k] === 0) continue;
+      m[k] = beta1 * m[k] + (1 - beta1) * g;
+      v[k] = beta2 * v[k] + (1 - beta2) * g * g;
+      theta[k] -= (lr * (m[k] / bc1)) / (Math.sqrt(v[k] / bc2) + eps);
+    }
+  }
+  return {
+    weights: Float32Array.from(theta.subarray(0, C * D)),
+    bias: Float32Array.from(theta.subarray(C * D)),
+    finalLoss: loss,
+  };
+}
+
+/**
+ * Temperature scaling: the T > 0 minimising the negative log-likelihood of held-out labels
+ * given the logits, by golden-section search on log T (the NLL is unimodal in it).
+ */
+export function fitTemperature(logits: readonly ArrayLike<number>[], ys: readonly number[]): number {
+  if (logits.length === 0) return 1;
+  const nll = (logT: number): number => {
+    const T = Math.exp(logT);
+    let sum = 0;
+    for (let n = 0; n < logits.length; n++) sum -= Math.log(Math.max(softmax(logits[n], T)[ys[n]], 1e-12));
+    return sum / logits.length;
+  };
+  let lo = Math.log(0.05);
+  let hi = Math.log(20);
+  const phi = (Math.sqrt(5) - 1) / 2;
+  let a = hi - phi * (hi - lo);
+  let b = lo + phi * (hi - lo);
+  let fa = nll(a);
+  let fb = nll(b);
+  for (let i = 0; i < 60; i++) {
+    if (fa < fb) {
+      hi = b; b = a; fb = fa; a = hi - phi * (hi - lo); fa = nll(a);
+    } else {
+      lo = a; a = b; fa = fb; b = lo + phi * (hi - lo); fb = nll(b);
+    }
+  }
+  return Math.exp((lo + hi) / 2);
+}

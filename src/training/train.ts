@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import type { Embedder, Vector } from '../embedders/types.js';
+import { encodeMatrix, type HeadFile, LogisticHead } from '../models/head.js';
+import type { LabelledLogRow } from './dataset.js';
+import { classificationReport, calibration, type ClassificationReport } from './metrics.js';
+import { fitSoftmaxRegression, fitTemperature } from './softmax-regression.js';
+import { splitIndices, type SplitKind } from './split.js';
+
+export interface TrainOptions {
+  readonly split?: SplitKind;
+  /** Share of rows held out for the report. */
+  readonly testFraction?: number;
+  /** Share of the remaining rows used to fit the temperature. */
+  readonly validationFraction?: number;
+  readonly seed?: number;
+  readonly l2?: number;
+  readonly epochs?: number;
+  readonly learningRate?: number;
+  readonly dataName?: string;
+}
+
+export interface TrainResult {
+  readonly head: HeadFile;
+  /** Scores of the written head on the held-out rows. */
+  readonly report: ClassificationReport;
+  readonly ece: number;
+  readonly counts: { train: number; validation: number; test: number };
+}
+
+const pick = <T>(items: readonly T[], idx: readonly number[]): T[] => idx.map((i) => items[i]);
+
+/**
+ * Fits a head: stratified hold-out for the report, a validation slice for temperature
+ * scaling, softmax regression with balanced class weights on the rest. Deterministic.
+ */
+export async function trainHead(rows: readonly LabelledLogRow[], embedder: Embedder, options: TrainOptions = {}): Promise<TrainResult> {
+  const seed = options.seed ?? 42;
+  const split = options.split ?? 'random';
+  const labels = [...new Set(rows.map((r) => r.label))].sort();
+  if (labels.length < 2) throw new Error(`need at least two labels to train, found ${labels.length}`);
+  const asSplitRows = rows.map((r) => ({ message: r.message, label: r.label }));
+
+  const outer = splitIndices(asSplitRows, { kind: split, testFraction: options.testFraction ?? 0.2, seed });
+  const inner = splitIndices(pick(asSplitRows, outer.train), { kind: split, testFraction: options.validationFraction ?? 0.15, seed: seed + 1 });
+  const fitIdx = pick(outer.train, inner.train);
+  const valIdx = pick(outer.train, inner.test);
+
+  const vectors: Vector[] = await embedder.embed(rows.map((r) => r.message));
+  const y = rows.map((r) => labels.indexOf(r.label));
+
+  const counts = new Float64Array(labels.length);
+  for (const i of fitIdx) counts[y[i]]++;
+  const classWeights = counts.map((c) => (c === 0 ? 0 : fitIdx.length / (labels.length * c)));
+
+  const fitted = fitSoftmaxRegression(pick(vectors, fitIdx), pick(y, fitIdx), {
+    dimension: embedder.dimension,
+    classes: labels.length,
+    l2: options.l2,
+    epochs: options.epochs,
+    learningRate: options.learningRate,
+    classWeights,
+  });
+
+  const draft: HeadFile = {
+    format: 'logsift-head/v1',
+    labels,
+    embedder: { kind: embedder.kind, fingerprint: embedder.fingerprint, dimension: embedder.dimension },
+    weights: encodeMatrix(fitted.weights, labels.length, embedder.dimension),
+    bias: [...fitted.bias],
+    temperature: 1,
+  };
+  const uncalibrated = new LogisticHead(draft);
+  const temperature = valIdx.length > 0 ? fitTemperature(valIdx.map((i) => uncalibrated.logits(vectors[i])), pick(y, valIdx)) : 1;
+  const head = new LogisticHead({ ...draft, temperature });
+
+  const truth: string[] = [];
+  const predicted: string[] = [];
+  const confidences: number[] = [];
+  for (const i of outer.test) {
+    const p = head.predictProba(vectors[i]);
+    let best = 0;
+    for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
+    truth.push(rows[i].label);
+    predicted.push(labels[best]);
+    confidences.push(p[best]);
+  }
+  const report = classificationReport(truth, predicted, labels);
+  const { ece } = calibration(confidences, truth.map((t, i) => t === predicted[i]));
+
+  const digest = createHash('sha256');
+  for (const r of rows) digest.update(`${r.message}\u0000${r.label}\n`);
+  return {
+    head: {
+      ...draft,
+      temperature,
+      training: {
+        data: options.dataName ?? 'unknown',
+        dataSha256: digest.digest('hex'),
+        rows: rows.length,
+        split,
+        seed,
+        counts: { train: fitIdx.length, validation: valIdx.length, test: outer.test.length },
+        holdout: { accuracy: report.accuracy, macroF1: report.macro.f1, ece },
+        finalLoss: fitted.finalLoss,
+      },
+    },
+    report,
+    ece,
+    counts: { train: fitIdx.length, validation: valIdx.length, test: outer.test.length },
+  };
+}
