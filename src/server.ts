@@ -5,6 +5,7 @@ import type { BuiltPipeline } from './pipeline/build.js';
 import { classifyRoutes } from './routes/classify.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
+import { RequestLogController } from './request-log.js';
 
 /** The loaded pipeline, swapped in once models are ready (and on reload). */
 export interface ClassifierHolder {
@@ -18,6 +19,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     classifyStats?: LabelStats;
+    /** The message of a 4xx answer, for the request's log line. */
+    clientError?: string;
   }
 }
 
@@ -34,8 +37,7 @@ export async function buildServer({ config, version = '0.0.0', pipeline }: Serve
       level: config.server.logLevel,
       redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
     },
-    // One log line per request, written in onResponse with the classification counts.
-    disableRequestLogging: true,
+    logController: new RequestLogController(),
     requestIdHeader: 'x-request-id',
     // Uploads are streamed; this limit only guards the small JSON bodies Fastify buffers itself.
     bodyLimit: 1024 * 1024,
@@ -44,19 +46,6 @@ export async function buildServer({ config, version = '0.0.0', pipeline }: Serve
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    const stats = request.classifyStats;
-    request.log.info(
-      {
-        method: request.method,
-        url: request.url,
-        statusCode: reply.statusCode,
-        durationMs: Math.round(reply.elapsedTime),
-        ...(stats && { rows: stats.rows, byStage: stats.byStage }),
-      },
-      'request completed',
-    );
   });
 
   await app.register(docsRoutes, { version });

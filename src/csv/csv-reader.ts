@@ -43,6 +43,9 @@ export async function openCsv(input: Readable): Promise<OpenedCsv> {
     bom: true,
     relax_column_count: true,
     relax_quotes: true,
+    // `a, "b, c"` is common in hand-written CSVs: trimming lets the quoted field parse as one.
+    ltrim: true,
+    rtrim: true,
     record_delimiter: ['\r\n', '\n', '\r'],
     skip_empty_lines: true,
     skip_records_with_error: true,
@@ -56,7 +59,7 @@ export async function openCsv(input: Readable): Promise<OpenedCsv> {
         after: context.records ?? 0,
         line: context.lines ?? 0,
         reason: describeSkip(err),
-        raw: (raw ?? '').slice(0, 200),
+        raw: JSON.stringify((raw ?? '').slice(0, 200)),
       });
     },
   });

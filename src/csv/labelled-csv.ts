@@ -1,6 +1,6 @@
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
-import type { Pipeline } from '../pipeline/pipeline.js';
+import type { Pipeline as ClassifierPipeline } from '../pipeline/pipeline.js';
 import type { Decision, LogRecord, StageName } from '../pipeline/types.js';
 import type { CsvRow, OpenedCsv } from './csv-reader.js';
 
@@ -36,7 +36,7 @@ export function outputHeader(header: readonly string[]): string[] {
  * parser could not read, or with the wrong number of fields, come out with label_stage `error`
  * and the reason in target_label.
  */
-export function labelCsv(csv: OpenedCsv, pipeline: Pipeline, options: LabelOptions): { output: Readable; stats: LabelStats } {
+export function labelCsv(csv: OpenedCsv, classifier: ClassifierPipeline, options: LabelOptions): { output: Readable; stats: LabelStats } {
   const stats: LabelStats = { rows: 0, byStage: { regex: 0, embedding: 0, llm: 0, fallback: 0, error: 0 } };
   const width = csv.header.length;
   const maxChars = options.maxMessageChars ?? 10_000;
@@ -63,10 +63,19 @@ export function labelCsv(csv: OpenedCsv, pipeline: Pipeline, options: LabelOptio
         source: r.fields[csv.sourceIndex].trim(),
         message: r.fields[csv.messageIndex].trim().slice(0, maxChars),
       }));
-      const decisions = records.length ? await pipeline.classify(records) : [];
+      let decisions: Decision[] = [];
+      let failure: string | undefined;
+      try {
+        decisions = records.length ? await classifier.classify(records) : [];
+      } catch (err) {
+        // Stages degrade on their own; this is a bug in the pipeline itself. Label, don't drop.
+        failure = `internal error while classifying: ${(err as Error).message}`;
+      }
       let next = 0;
       for (const row of batch) {
-        if (row.kind === 'malformed') {
+        if (failure && row.kind === 'row') {
+          yield errorRow(row.fields, `line ${row.line}: ${failure}`);
+        } else if (row.kind === 'malformed') {
           yield errorRow([], `line ${row.line}: ${row.reason}: ${row.raw}`);
         } else if (row.fields.length !== width) {
           const extra = row.fields.length > width ? `; extra fields: ${JSON.stringify(row.fields.slice(width)).slice(0, 200)}` : '';
@@ -92,7 +101,8 @@ export function labelCsv(csv: OpenedCsv, pipeline: Pipeline, options: LabelOptio
     yield* flush();
   }
 
-  const output = Readable.from(labelled()).pipe(stringify());
+  // pipeline() forwards an error from either side to the reply instead of leaving it unhandled.
+  const output = pipeline(Readable.from(labelled()), stringify(), () => undefined);
   return { output, stats };
 }
 

@@ -116,7 +116,9 @@ export class Pipeline {
         }
       });
     }
-    return result.map(
+    // Array.from, not map: map skips the holes of a sparse array.
+    return Array.from(
+      result,
       (d, i) =>
         d ??
         (guesses[i]

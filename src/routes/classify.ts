@@ -25,6 +25,8 @@ function byteLimit(limit: number): Transform {
 
 /** POST /classify: a CSV (multipart field `file`, or a raw text/csv body) in, the labelled CSV streamed out. */
 export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOptions): Promise<void> {
+  // Only CSV bodies are accepted here: without Fastify's JSON parser, other types get 415.
+  app.removeAllContentTypeParsers();
   await app.register(multipart, { limits: { fileSize: opts.maxUploadBytes, files: 1, fields: 20, parts: 25 } });
   // Hand the raw body over as a stream: it is parsed lazily, never buffered whole.
   app.addContentTypeParser(CSV_TYPES, (_request, payload, done) => done(null, payload));
@@ -48,6 +50,19 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
     if (!body || declared === 0) throw new CsvInputError(400, 'CSV_EMPTY', 'the request body is empty');
     return body.pipe(byteLimit(opts.maxUploadBytes));
   }
+
+  app.setErrorHandler((error: Error & { code?: string }, request, reply) => {
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      const type = request.headers['content-type'] ?? '(none)';
+      return reply.code(415).send({
+        statusCode: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        error: 'Unsupported Media Type',
+        message: `content type ${type} is not accepted: send multipart/form-data with a "file" field, or a text/csv body`,
+      });
+    }
+    return reply.send(error);
+  });
 
   app.post('/classify', { schema: { hide: true } }, async (request: FastifyRequest, reply: FastifyReply) => {
     const built = app.classifier.current;
