@@ -8,6 +8,7 @@ commands:
   train --data FILE.csv      fit the classifier head and write it to models/
   eval --data FILE.csv       score the pipeline on a labelled CSV
   models                     fetch and verify the transformer model files
+  setup                      models, then a head for them if missing (run by npm start)
   corpus                     regenerate the training corpus in data/
 
 Configuration comes from LOGSIFT_CONFIG (a JSON file) and environment variables; see README.md.`;
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   eval: async () => (await import('./commands/eval.js')).evalCommand,
   models: async () => (await import('./commands/models.js')).modelsCommand,
   corpus: async () => (await import('./commands/corpus.js')).corpusCommand,
+  setup: async () => (await import('./commands/setup.js')).setupCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

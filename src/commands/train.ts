@@ -10,7 +10,7 @@ import { formatReport } from '../training/metrics.js';
 import { trainHead } from '../training/train.js';
 
 export const TRAIN_USAGE = `usage: logsift train --data FILE.csv [--embedder onnx|lexical] [--out DIR]
-                     [--split random|group] [--test-fraction 0.2] [--seed 42] [--l2 1e-4] [--epochs 300]`;
+                     [--split random|group] [--test-fraction 0.2] [--seed 42] [--l2 1e-4] [--epochs 40]`;
 
 export async function trainCommand(argv: string[], config: Config): Promise<number> {
   const { values } = parseArgs({
@@ -23,7 +23,7 @@ export async function trainCommand(argv: string[], config: Config): Promise<numb
       'test-fraction': { type: 'string', default: '0.2' },
       seed: { type: 'string', default: '42' },
       l2: { type: 'string', default: '1e-4' },
-      epochs: { type: 'string', default: '300' },
+      epochs: { type: 'string', default: '40' },
       help: { type: 'boolean', default: false },
     },
   });

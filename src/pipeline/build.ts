@@ -9,12 +9,17 @@ import { EmbeddingStage } from './embedding-stage.js';
 import { LlmStage } from './llm-stage.js';
 import { Pipeline } from './pipeline.js';
 import { loadRules, RegexStage } from './regex-stage.js';
+import type { Stage } from './types.js';
 
 /** What was loaded, for /readyz, logs and metrics. */
 export interface PipelineInfo {
   readonly embedder: { kind: EmbedderKind; fingerprint: string; reason: string };
   readonly head: { path: string; labels: readonly string[]; trainedOn?: unknown };
   readonly rules: number;
+  /** Every label a stage can produce (head and rules), besides the unclassified label. */
+  readonly labels: readonly string[];
+  readonly llmSources: readonly string[];
+  readonly unclassifiedLabel: string;
   readonly llm: { enabled: boolean; model?: string };
   readonly loadMs: number;
 }
@@ -42,13 +47,22 @@ export async function chooseEmbedder(config: Config): Promise<{ kind: EmbedderKi
   return { kind: 'onnx', reason: 'transformer model and head installed' };
 }
 
+export interface BuildOverrides {
+  /** Use this head instead of the one in config.head.dir (evaluation of a freshly trained head). */
+  readonly head?: { head: LogisticHead; path: string };
+  /** Keep only these stages (evaluating one stage alone). */
+  readonly stages?: readonly Stage['name'][];
+}
+
 /** Loads rules, embedder, head and LLM client from configuration and composes the stages. */
-export async function buildPipeline(config: Config): Promise<BuiltPipeline> {
+export async function buildPipeline(config: Config, overrides: BuildOverrides = {}): Promise<BuiltPipeline> {
   const started = performance.now();
-  const { kind, reason } = await chooseEmbedder(config);
+  const { kind, reason } = overrides.head
+    ? { kind: overrides.head.head.embedderKind, reason: 'head given' }
+    : await chooseEmbedder(config);
   const rules = await loadRules(resolvePath(config.regex.rulesPath));
-  const path = headPath(config, kind);
-  const head: LogisticHead = await loadHead(path);
+  const path = overrides.head?.path ?? headPath(config, kind);
+  const head: LogisticHead = overrides.head?.head ?? (await loadHead(path));
   const embedder = await createEmbedder(kind, config);
   const regexStage = new RegexStage(rules);
   const embeddingStage = new EmbeddingStage(embedder, head, config.pipeline.confidenceThreshold);
@@ -62,8 +76,9 @@ export async function buildPipeline(config: Config): Promise<BuiltPipeline> {
     confidence: config.llm.confidence,
     cacheSize: config.llm.cacheSize,
   });
+  const stages: Stage[] = [regexStage, embeddingStage, llmStage];
   const pipeline = new Pipeline({
-    stages: [regexStage, embeddingStage, llmStage],
+    stages: overrides.stages ? stages.filter((s) => overrides.stages!.includes(s.name)) : stages,
     llmSources: config.pipeline.llmSources,
     unclassifiedLabel: config.pipeline.unclassifiedLabel,
     cacheSize: config.pipeline.cacheSize,
@@ -76,6 +91,9 @@ export async function buildPipeline(config: Config): Promise<BuiltPipeline> {
       embedder: { kind, fingerprint: embedder.fingerprint, reason },
       head: { path, labels: head.labels },
       rules: rules.length,
+      labels,
+      llmSources: config.pipeline.llmSources,
+      unclassifiedLabel: config.pipeline.unclassifiedLabel,
       llm: { enabled: llmClient !== null, model: llmClient ? config.llm.model : undefined },
       loadMs: Math.round(performance.now() - started),
     },

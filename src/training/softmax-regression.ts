@@ -1,10 +1,11 @@
 import type { Vector } from '../embedders/types.js';
 import { isSparse } from '../embedders/types.js';
 import { softmax } from '../models/head.js';
+import { seededRandom } from './split.js';
 
 /**
- * Multinomial logistic regression with L2, fitted by full-batch Adam: no sampling, so the
- * same data always gives the same weights.
+ * Multinomial logistic regression with L2, fitted by mini-batch Adam over a seeded shuffle:
+ * the same data and seed always give the same weights.
  */
 export interface FitOptions {
   readonly dimension: number;
@@ -13,6 +14,9 @@ export interface FitOptions {
   readonly l2?: number;
   readonly epochs?: number;
   readonly learningRate?: number;
+  readonly batchSize?: number;
+  /** Seed of the mini-batch order. */
+  readonly seed?: number;
   /** Per-class weights (e.g. inverse frequency) to keep rare labels from being ignored. */
   readonly classWeights?: Float64Array;
 }
@@ -49,67 +53,73 @@ export function scores(x: Vector, weights: Float32Array, bias: Float32Array, dim
 export function fitSoftmaxRegression(xs: readonly Vector[], ys: readonly number[], options: FitOptions): FittedModel {
   const { dimension: D, classes: C } = options;
   const l2 = options.l2 ?? 1e-4;
-  const epochs = options.epochs ?? 300;
-  const lr = options.learningRate ?? 0.05;
+  const epochs = options.epochs ?? 40;
+  const lr = options.learningRate ?? 0.02;
+  const batchSize = options.batchSize ?? 128;
   const N = xs.length;
   if (N === 0) throw new Error('cannot fit on zero rows');
   const classWeights = options.classWeights ?? new Float64Array(C).fill(1);
-  const totalWeight = ys.reduce((sum, y) => sum + classWeights[y], 0);
+  const meanWeight = ys.reduce((sum, y) => sum + classWeights[y], 0) / N;
 
-  const P = C * D + C; // weights then bias
-  const theta = new Float64Array(P);
+  const P = C * D + C; // weights (float32, read in the hot loop) then bias
+  const w = new Float32Array(C * D);
+  const b = new Float32Array(C);
   const grad = new Float64Array(P);
   const m = new Float64Array(P);
   const v = new Float64Array(P);
   const beta1 = 0.9;
   const beta2 = 0.999;
   const eps = 1e-8;
+  const order = Array.from({ length: N }, (_, i) => i);
+  const random = seededRandom(options.seed ?? 1);
+  let step = 0;
   let loss = 0;
-  const w32 = new Float32Array(C * D);
-  const b32 = new Float32Array(C);
 
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    grad.fill(0);
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    // Seeded shuffle: mini-batches differ per epoch, yet every run is identical.
+    for (let i = N - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
     loss = 0;
-    for (let k = 0; k < C * D; k++) w32[k] = theta[k];
-    for (let c = 0; c < C; c++) b32[c] = theta[C * D + c];
-    for (let n = 0; n < N; n++) {
-      const x = xs[n];
-      const y = ys[n];
-      const weight = classWeights[y] / totalWeight;
-      const p = softmax(scores(x, w32, b32, D));
-      loss -= weight * Math.log(Math.max(p[y], 1e-12));
-      for (let c = 0; c < C; c++) {
-        const g = weight * (p[c] - (c === y ? 1 : 0));
-        if (g === 0) continue;
-        const row = c * D;
-        if (isSparse(x)) {
-          for (let i = 0; i < x.indices.length; i++) grad[row + x.indices[i]] += g * x.values[i];
-        } else {
-          for (let d = 0; d < D; d++) grad[row + d] += g * x[d];
+    for (let start = 0; start < N; start += batchSize) {
+      const end = Math.min(start + batchSize, N);
+      grad.fill(0);
+      for (let k = start; k < end; k++) {
+        const n = order[k];
+        const x = xs[n];
+        const y = ys[n];
+        const weight = classWeights[y] / meanWeight / (end - start);
+        const p = softmax(scores(x, w, b, D));
+        loss -= (weight * (end - start) / N) * Math.log(Math.max(p[y], 1e-12));
+        for (let c = 0; c < C; c++) {
+          const g = weight * (p[c] - (c === y ? 1 : 0));
+          const row = c * D;
+          if (isSparse(x)) {
+            for (let i = 0; i < x.indices.length; i++) grad[row + x.indices[i]] += g * x.values[i];
+          } else {
+            for (let d = 0; d < D; d++) grad[row + d] += g * x[d];
+          }
+          grad[C * D + c] += g;
         }
-        grad[C * D + c] += g;
+      }
+      step++;
+      const bc1 = 1 - beta1 ** step;
+      const bc2 = 1 - beta2 ** step;
+      for (let k = 0; k < P; k++) {
+        const param = k < C * D ? w[k] : b[k - C * D];
+        // L2 on weights only, as scikit-learn does (the bias is not shrunk).
+        const g = grad[k] + (k < C * D ? l2 * param : 0);
+        if (g === 0 && m[k] === 0) continue;
+        m[k] = beta1 * m[k] + (1 - beta1) * g;
+        v[k] = beta2 * v[k] + (1 - beta2) * g * g;
+        const next = param - (lr * (m[k] / bc1)) / (Math.sqrt(v[k] / bc2) + eps);
+        if (k < C * D) w[k] = next;
+        else b[k - C * D] = next;
       }
     }
-    for (let k = 0; k < C * D; k++) {
-      grad[k] += l2 * theta[k];
-      loss += 0.5 * l2 * theta[k] * theta[k];
-    }
-    const bc1 = 1 - beta1 ** epoch;
-    const bc2 = 1 - beta2 ** epoch;
-    for (let k = 0; k < P; k++) {
-      const g = grad[k];
-      if (g === 0 && m[k] === 0) continue;
-      m[k] = beta1 * m[k] + (1 - beta1) * g;
-      v[k] = beta2 * v[k] + (1 - beta2) * g * g;
-      theta[k] -= (lr * (m[k] / bc1)) / (Math.sqrt(v[k] / bc2) + eps);
-    }
   }
-  return {
-    weights: Float32Array.from(theta.subarray(0, C * D)),
-    bias: Float32Array.from(theta.subarray(C * D)),
-    finalLoss: loss,
-  };
+  return { weights: w, bias: b, finalLoss: loss };
 }
 
 /**

@@ -58,6 +58,7 @@ export async function trainHead(rows: readonly LabelledLogRow[], embedder: Embed
     l2: options.l2,
     epochs: options.epochs,
     learningRate: options.learningRate,
+    seed,
     classWeights,
   });
 

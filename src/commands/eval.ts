@@ -1,0 +1,131 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Config } from '../config.js';
+import { resolvePath } from '../config.js';
+import { createEmbedder } from '../embedders/index.js';
+import { confusionSvg, reliabilitySvg } from '../evaluation/charts.js';
+import { evaluate, type EvaluationResult } from '../evaluation/evaluate.js';
+import { markdownReport } from '../evaluation/report.js';
+import { chooseEmbedder, buildPipeline } from '../pipeline/build.js';
+import { LogisticHead } from '../models/head.js';
+import type { StageName } from '../pipeline/types.js';
+import { readLabelledCsv, type LabelledLogRow } from '../training/dataset.js';
+import { formatReport } from '../training/metrics.js';
+import { splitIndices } from '../training/split.js';
+import { trainHead } from '../training/train.js';
+
+export const EVAL_USAGE = `usage: logsift eval --data FILE.csv [options]
+
+  --split none|group|random|both  none: score the installed head on every row.
+                                  group (default) / random: train a head on a split of FILE and
+                                  score the pipeline on the held-out part; group keeps all rows of
+                                  one masked template on one side. both: random and group.
+  --test-fraction 0.3             held-out share for group/random
+  --seed 42
+  --embedder onnx|lexical         embedder for the trained head (default: as configured)
+  --model DIR                     folder with head-<embedder>.json for --split none
+  --stage all|regex|embedding|llm evaluate one stage alone (default all)
+  --out DIR                       where report.md, report.json and the SVGs go
+                                  (default reports/<file>-<split>)`;
+
+type SplitMode = 'none' | 'group' | 'random';
+const STAGE_CHOICES = ['all', 'regex', 'embedding', 'llm'] as const;
+
+export async function evalCommand(argv: string[], config: Config): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      data: { type: 'string' },
+      split: { type: 'string', default: 'group' },
+      'test-fraction': { type: 'string', default: '0.3' },
+      seed: { type: 'string', default: '42' },
+      embedder: { type: 'string' },
+      model: { type: 'string' },
+      stage: { type: 'string', default: 'all' },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help || !values.data) {
+    console.error(EVAL_USAGE);
+    return values.help ? 0 : 2;
+  }
+  const splits: SplitMode[] = values.split === 'both' ? ['random', 'group'] : [values.split as SplitMode];
+  if (!splits.every((s) => ['none', 'group', 'random'].includes(s))) throw new Error(`--split must be none, group, random or both, got ${values.split}`);
+  if (!(STAGE_CHOICES as readonly string[]).includes(values.stage)) throw new Error(`--stage must be one of ${STAGE_CHOICES.join(', ')}, got ${values.stage}`);
+  if (values.embedder && values.embedder !== 'onnx' && values.embedder !== 'lexical') throw new Error(`--embedder must be onnx or lexical, got ${values.embedder}`);
+
+  const dataPath = resolve(values.data);
+  const rows = await readLabelledCsv(dataPath);
+  const effective: Config = values.model ? { ...config, head: { dir: resolve(values.model) } } : config;
+  const stages = values.stage === 'all' ? undefined : [values.stage as Exclude<StageName, 'fallback' | 'error'>];
+
+  for (const split of splits) {
+    const outDir = values.out ? resolve(values.out, splits.length > 1 ? split : '') : resolvePath(`reports/${basename(dataPath, '.csv')}-${split}`);
+    const result = await runOne(rows, split, effective, {
+      seed: Number(values.seed),
+      testFraction: Number(values['test-fraction']),
+      embedder: values.embedder as 'onnx' | 'lexical' | undefined,
+      stages,
+    });
+    const context = {
+      data: dataPath,
+      split: split === 'none' ? 'none (installed head, every row)' : `${split}, ${values['test-fraction']} held out, seed ${values.seed}`,
+      stage: values.stage,
+      embedder: result.embedder,
+    };
+    await writeReports(outDir, `logsift eval — ${basename(dataPath)} (${split} split)`, result.evaluation, context);
+    console.log(`\n== ${basename(dataPath)} · split ${split} · ${result.evaluation.rows} rows scored · embedder ${result.embedder}`);
+    console.log(formatReport(result.evaluation.report));
+    console.log(`\nstages: ${result.evaluation.stages.map((s) => `${s.stage} ${(s.coverage * 100).toFixed(1)}% (acc ${s.accuracy === null ? '—' : s.accuracy.toFixed(3)})`).join(', ')}`);
+    console.log(`expected calibration error ${result.evaluation.calibration.ece.toFixed(4)}`);
+    if (result.evaluation.unknownLabels.length) console.log(`labels no stage can produce: ${result.evaluation.unknownLabels.join(', ')}`);
+    console.log(`report: ${join(outDir, 'report.md')}`);
+  }
+  return 0;
+}
+
+async function runOne(
+  rows: readonly LabelledLogRow[],
+  split: SplitMode,
+  config: Config,
+  options: { seed: number; testFraction: number; embedder?: 'onnx' | 'lexical'; stages?: Exclude<StageName, 'fallback' | 'error'>[] },
+): Promise<{ evaluation: EvaluationResult; embedder: string }> {
+  if (split === 'none') {
+    const withEmbedder: Config = options.embedder ? { ...config, embedder: { ...config.embedder, kind: options.embedder } } : config;
+    const built = await buildPipeline(withEmbedder, { stages: options.stages });
+    try {
+      return { evaluation: await evaluate(rows, built), embedder: built.info.embedder.fingerprint };
+    } finally {
+      await built.pipeline.close();
+    }
+  }
+  const kind = options.embedder ?? (await chooseEmbedder(config)).kind;
+  const { train, test } = splitIndices(
+    rows.map((r) => ({ message: r.message, label: r.label })),
+    { kind: split, testFraction: options.testFraction, seed: options.seed },
+  );
+  const embedder = await createEmbedder(kind, config);
+  // Every training row fits the head, but a validation slice for the temperature.
+  const trained = await trainHead(train.map((i) => rows[i]), embedder, { split, seed: options.seed, testFraction: 0 });
+  await embedder.close?.();
+  const head = new LogisticHead(trained.head as ConstructorParameters<typeof LogisticHead>[0]);
+  const built = await buildPipeline({ ...config, embedder: { ...config.embedder, kind } }, { head: { head, path: '(trained for this evaluation)' }, stages: options.stages });
+  try {
+    return { evaluation: await evaluate(test.map((i) => rows[i]), built), embedder: built.info.embedder.fingerprint };
+  } finally {
+    await built.pipeline.close();
+  }
+}
+
+async function writeReports(outDir: string, title: string, result: EvaluationResult, context: Record<string, string>): Promise<void> {
+  await mkdir(outDir, { recursive: true });
+  const { report } = result;
+  await Promise.all([
+    writeFile(join(outDir, 'report.json'), JSON.stringify({ ...context, ...result }, null, 2) + '\n'),
+    writeFile(join(outDir, 'report.md'), markdownReport(title, result, context)),
+    writeFile(join(outDir, 'confusion.svg'), confusionSvg(report.labels, report.confusion)),
+    writeFile(join(outDir, 'reliability.svg'), reliabilitySvg(result.calibration.bins, result.calibration.ece)),
+  ]);
+}

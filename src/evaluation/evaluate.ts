@@ -1,0 +1,89 @@
+import type { BuiltPipeline } from '../pipeline/build.js';
+import type { Decision, StageName } from '../pipeline/types.js';
+import type { LabelledLogRow } from '../training/dataset.js';
+import { calibration, classificationReport, type CalibrationBin, type ClassificationReport } from '../training/metrics.js';
+
+export interface StageSummary {
+  readonly stage: StageName;
+  readonly rows: number;
+  /** Share of all rows this stage decided. */
+  readonly coverage: number;
+  /** Accuracy on the rows this stage decided (null when it decided none). */
+  readonly accuracy: number | null;
+}
+
+export interface ThresholdPoint {
+  readonly threshold: number;
+  /** Share of embedding-stage rows at or above the threshold (kept by the embedding stage). */
+  readonly coverage: number;
+  /** Accuracy on those rows. */
+  readonly accuracy: number;
+}
+
+export interface EvaluationResult {
+  readonly rows: number;
+  readonly report: ClassificationReport;
+  readonly stages: StageSummary[];
+  readonly calibration: { ece: number; bins: CalibrationBin[] };
+  /** Coverage/accuracy trade-off of the embedding stage's confidence threshold. */
+  readonly thresholdCurve: ThresholdPoint[];
+  /** Labels present in the data that no stage can ever produce. */
+  readonly unknownLabels: string[];
+  readonly rowsPerSecond: number;
+}
+
+const STAGES: StageName[] = ['regex', 'embedding', 'llm', 'fallback', 'error'];
+
+/** Runs the real pipeline over labelled rows and scores it. */
+export async function evaluate(rows: readonly LabelledLogRow[], built: BuiltPipeline, batchSize = 512): Promise<EvaluationResult> {
+  const started = performance.now();
+  const decisions: Decision[] = [];
+  for (let i = 0; i < rows.length; i += batchSize) {
+    const batch = rows.slice(i, i + batchSize).map((r) => ({ source: r.source, message: r.message }));
+    decisions.push(...(await built.pipeline.classify(batch)));
+  }
+  const elapsed = (performance.now() - started) / 1000;
+
+  const truth = rows.map((r) => r.label);
+  const predicted = decisions.map((d) => d.label);
+  const known = new Set([...built.info.labels, built.info.unclassifiedLabel]);
+  const unknownLabels = [...new Set(truth)].filter((l) => !known.has(l)).sort();
+  const report = classificationReport(truth, predicted, [...built.info.head.labels]);
+
+  const stages = STAGES.map((stage) => {
+    const idx = decisions.flatMap((d, i) => (d.stage === stage ? [i] : []));
+    const hits = idx.filter((i) => predicted[i] === truth[i]).length;
+    return { stage, rows: idx.length, coverage: rows.length ? idx.length / rows.length : 0, accuracy: idx.length ? hits / idx.length : null };
+  }).filter((s) => s.rows > 0 || s.stage !== 'error');
+
+  const correct = decisions.map((d, i) => d.label === truth[i]);
+  return {
+    rows: rows.length,
+    report,
+    stages,
+    calibration: calibration(decisions.map((d) => d.confidence), correct),
+    thresholdCurve: await thresholdCurve(rows, decisions, built),
+    unknownLabels,
+    rowsPerSecond: elapsed > 0 ? rows.length / elapsed : 0,
+  };
+}
+
+/**
+ * For every row the embedding stage saw (not decided by a rule, not routed straight to the LLM),
+ * how many it would keep and how accurate they are, at each threshold.
+ */
+async function thresholdCurve(rows: readonly LabelledLogRow[], decisions: readonly Decision[], built: BuiltPipeline): Promise<ThresholdPoint[]> {
+  const embedding = built.pipeline.stages.find((s) => s.name === 'embedding');
+  if (!embedding) return [];
+  const reached = decisions.flatMap((d, i) => (d.stage === 'embedding' || (d.stage === 'fallback' && d.confidence > 0) || d.stage === 'llm' ? [i] : []))
+    .filter((i) => !built.info.llmSources.includes(rows[i].source));
+  if (reached.length === 0) return [];
+  const verdicts = await embedding.classify(reached.map((i) => ({ source: rows[i].source, message: rows[i].message })));
+  const points: ThresholdPoint[] = [];
+  for (let t = 0; t <= 0.951; t += 0.05) {
+    const kept = reached.filter((_, k) => verdicts[k]!.confidence >= t);
+    const hits = reached.filter((i, k) => verdicts[k]!.confidence >= t && verdicts[k]!.label === rows[i].label).length;
+    points.push({ threshold: Math.round(t * 100) / 100, coverage: kept.length / reached.length, accuracy: kept.length ? hits / kept.length : 1 });
+  }
+  return points;
+}
