@@ -1,0 +1,39 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+
+describe('configuration', () => {
+  it('has working defaults', () => {
+    const c = loadConfig({});
+    expect(c.server.port).toBe(8000);
+    expect(c.pipeline.llmSources).toEqual(['LegacyCRM']);
+    expect(c.embedder.kind).toBe('auto');
+    expect(c.llm.baseUrl).toBeUndefined();
+  });
+
+  it('reads the environment (PORT, lists, numbers)', () => {
+    const c = loadConfig({ PORT: '9001', LOGSIFT_LLM_SOURCES: 'A, B', LOGSIFT_CONFIDENCE_THRESHOLD: '0.7', LOGSIFT_LLM_BASE_URL: 'http://localhost:11434/v1' });
+    expect(c.server.port).toBe(9001);
+    expect(c.pipeline.llmSources).toEqual(['A', 'B']);
+    expect(c.pipeline.confidenceThreshold).toBe(0.7);
+    expect(c.llm.baseUrl).toBe('http://localhost:11434/v1');
+  });
+
+  it('layers defaults ← file ← environment ← overrides', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'logsift.json');
+    writeFileSync(file, JSON.stringify({ server: { port: 7000, logLevel: 'warn' }, llm: { model: 'llama3' } }));
+    const c = loadConfig({ LOGSIFT_CONFIG: file, PORT: '7100' }, { llm: { retries: 0 } });
+    expect(c.server).toMatchObject({ port: 7100, logLevel: 'warn' });
+    expect(c.llm).toMatchObject({ model: 'llama3', retries: 0 });
+  });
+
+  it('names every invalid field', () => {
+    expect(() => loadConfig({ PORT: 'eighty', LOGSIFT_CONFIDENCE_THRESHOLD: '2' })).toThrow(/server\.port[\s\S]*pipeline\.confidenceThreshold/);
+    expect(() => loadConfig({ LOGSIFT_EMBEDDER: 'bert' })).toThrow(/embedder\.kind/);
+    expect(() => loadConfig({ LOGSIFT_LLM_BASE_URL: 'not a url' })).toThrow(/llm\.baseUrl/);
+    expect(() => loadConfig({ LOGSIFT_CONFIG: '/nonexistent.json' })).toThrow(/config file not found/);
+  });
+});
