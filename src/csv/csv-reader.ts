@@ -14,6 +14,7 @@ export class CsvInputError extends Error {
 }
 
 export const MESSAGE_COLUMN_NAMES = ['log_message', 'message'] as const;
+const REQUIRED_COLUMNS = ['source', 'log_message'] as const;
 
 /** One data row, or a row the parser could not read (kept in place, with the reason). */
 export type CsvRow =
@@ -43,9 +44,10 @@ export async function openCsv(input: Readable): Promise<OpenedCsv> {
     bom: true,
     relax_column_count: true,
     relax_quotes: true,
-    // `a, "b, c"` is common in hand-written CSVs: trimming lets the quoted field parse as one.
+    // `a, "b, c"` is common in hand-written CSVs: left-trimming lets the quoted field parse as
+    // one. No rtrim: with it, csv-parse reports `"x"y` as an error and then silently drops every
+    // later record of the upload; without it, relax_quotes keeps `"x"y` as a literal field.
     ltrim: true,
-    rtrim: true,
     record_delimiter: ['\r\n', '\n', '\r'],
     skip_empty_lines: true,
     skip_records_with_error: true,
@@ -73,11 +75,18 @@ export async function openCsv(input: Readable): Promise<OpenedCsv> {
   } catch (err) {
     throw toInputError(err);
   }
-  if (first.done) {
-    if (skipped.length) throw new CsvInputError(400, 'CSV_INVALID', `not valid CSV: ${skipped[0].reason} at line ${skipped[0].line}`);
-    throw new CsvInputError(400, 'CSV_EMPTY', 'the uploaded file is empty');
+  // Only a record skipped before any was read is the header's: the parser may already have
+  // read (and skipped) later lines of the same chunk, and those become error rows in place.
+  const headerError = skipped.find((s) => s.after === 0);
+  if (headerError) {
+    const where = /\bline \d+\b/.test(headerError.reason) ? '' : ` at line ${headerError.line}`;
+    throw new CsvInputError(
+      400,
+      'CSV_INVALID',
+      `not valid CSV: ${headerError.reason}${where}; expected a header row with the columns ${REQUIRED_COLUMNS.join(', ')}`,
+    );
   }
-  if (skipped.length) throw new CsvInputError(400, 'CSV_INVALID', `not valid CSV: ${skipped[0].reason} in the header`);
+  if (first.done) throw new CsvInputError(400, 'CSV_EMPTY', 'the uploaded file is empty');
   const header = first.value.record;
   if (header.some((h) => h.includes('\u0000'))) throw new CsvInputError(400, 'CSV_INVALID', 'not valid CSV: the header contains NUL bytes (binary file?)');
   const names = header.map((h) => h.trim().toLowerCase());

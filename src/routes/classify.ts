@@ -31,6 +31,13 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
   // Hand the raw body over as a stream: it is parsed lazily, never buffered whole.
   app.addContentTypeParser(CSV_TYPES, (_request, payload, done) => done(null, payload));
 
+  /**
+   * The upload as a stream. Size limit: a declared Content-Length over the limit is answered 413
+   * before reading; otherwise the stream fails once the limit is passed. If that happens before
+   * the header was read, the answer is still 413; if the labelled CSV has already started
+   * streaming (chunked or multipart uploads), the 200 response ends with one `error` row whose
+   * target_label says the input ended early after N rows and why.
+   */
   async function uploadStream(request: FastifyRequest): Promise<Readable> {
     if (request.isMultipart()) {
       const part = await request.file();
@@ -39,7 +46,11 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
         part.file.resume();
         throw new CsvInputError(400, 'NO_FILE', `unexpected form field "${part.fieldname}": send the CSV in a field named "file"`);
       }
-      part.file.on('limit', () => part.file.destroy(new CsvInputError(413, 'UPLOAD_TOO_LARGE', `upload exceeds the limit of ${opts.maxUploadBytes} bytes`)));
+      const tooLarge = () => part.file.destroy(new CsvInputError(413, 'UPLOAD_TOO_LARGE', `upload exceeds the limit of ${opts.maxUploadBytes} bytes`));
+      // busboy may have read the whole (small) body and emitted 'limit' before this listener
+      // exists: the stream is then already truncated and would end quietly short without this.
+      if ((part.file as Readable & { truncated?: boolean }).truncated) tooLarge();
+      else part.file.on('limit', tooLarge);
       return part.file;
     }
     const declared = Number(request.headers['content-length']);
