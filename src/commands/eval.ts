@@ -26,6 +26,7 @@ export const EVAL_USAGE = `usage: logsift eval --data FILE.csv [options]
   --embedder onnx|lexical         embedder for the trained head (default: as configured)
   --model DIR                     folder with head-<embedder>.json for --split none
   --stage all|regex|embedding|llm evaluate one stage alone (default all)
+  --llm-sources LIST|none         sources sent straight to the LLM (default: as configured)
   --out DIR                       where report.md, report.json and the SVGs go
                                   (default reports/<file>-<split>)`;
 
@@ -43,6 +44,7 @@ export async function evalCommand(argv: string[], config: Config): Promise<numbe
       embedder: { type: 'string' },
       model: { type: 'string' },
       stage: { type: 'string', default: 'all' },
+      'llm-sources': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -58,7 +60,11 @@ export async function evalCommand(argv: string[], config: Config): Promise<numbe
 
   const dataPath = resolve(values.data);
   const rows = await readLabelledCsv(dataPath);
-  const effective: Config = values.model ? { ...config, head: { dir: resolve(values.model) } } : config;
+  let effective: Config = values.model ? { ...config, head: { dir: resolve(values.model) } } : config;
+  if (values['llm-sources'] !== undefined) {
+    const llmSources = values['llm-sources'] === 'none' ? [] : values['llm-sources'].split(',').map((s) => s.trim()).filter(Boolean);
+    effective = { ...effective, pipeline: { ...effective.pipeline, llmSources } };
+  }
   const stages = values.stage === 'all' ? undefined : [values.stage as Exclude<StageName, 'fallback' | 'error'>];
 
   for (const split of splits) {
@@ -73,6 +79,7 @@ export async function evalCommand(argv: string[], config: Config): Promise<numbe
       data: dataPath,
       split: split === 'none' ? 'none (installed head, every row)' : `${split}, ${values['test-fraction']} held out, seed ${values.seed}`,
       stage: values.stage,
+      'sources sent straight to the LLM': effective.pipeline.llmSources.join(', ') || 'none',
       embedder: result.embedder,
     };
     await writeReports(outDir, `logsift eval — ${basename(dataPath)} (${split} split)`, result.evaluation, context);
