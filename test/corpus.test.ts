@@ -27,7 +27,8 @@ describe('corpus generator', () => {
     expect([...counts.keys()].sort()).toEqual([...CORPUS_LABELS].sort());
     for (const label of CORPUS_LABELS) expect(counts.get(label)).toBe(400);
     for (const r of rows) {
-      expect(r.log_message.trim().length).toBeGreaterThan(5);
+      // Background chatter may be as short as "ok"; category lines say something.
+      expect(r.log_message.trim().length).toBeGreaterThan(r.target_label === 'Unclassified' ? 1 : 5);
       expect(r.source.trim().length).toBeGreaterThan(0);
       expect(r.log_message).not.toMatch(/[\u0001\u0002]/);
       // an unexpanded slot would mean a typo in a template

@@ -7,7 +7,9 @@ import { loadHead, type LogisticHead } from '../models/head.js';
 import { transformerInstalled } from '../models/fetch.js';
 import { EmbeddingStage } from './embedding-stage.js';
 import { LlmStage } from './llm-stage.js';
-import { Pipeline } from './pipeline.js';
+import { Pipeline, type PipelineObserver } from './pipeline.js';
+import { compileMasker, loadMaskRules } from './masking.js';
+import { MicroBatchingEmbedder } from './micro-batcher.js';
 import { loadRules, RegexStage } from './regex-stage.js';
 import type { Stage } from './types.js';
 
@@ -16,6 +18,8 @@ export interface PipelineInfo {
   readonly embedder: { kind: EmbedderKind; fingerprint: string; reason: string };
   readonly head: { path: string; labels: readonly string[]; trainedOn?: unknown };
   readonly rules: number;
+  /** Cache-key masking rules, in order. */
+  readonly maskRules: readonly string[];
   /** Every label a stage can produce (head and rules), besides the unclassified label. */
   readonly labels: readonly string[];
   readonly llmSources: readonly string[];
@@ -52,6 +56,8 @@ export interface BuildOverrides {
   readonly head?: { head: LogisticHead; path: string };
   /** Keep only these stages (evaluating one stage alone). */
   readonly stages?: readonly Stage['name'][];
+  /** Stage timings (the server's metrics). */
+  readonly observer?: PipelineObserver;
 }
 
 /** Loads rules, embedder, head and LLM client from configuration and composes the stages. */
@@ -63,9 +69,15 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
   const rules = await loadRules(resolvePath(config.regex.rulesPath));
   const path = overrides.head?.path ?? headPath(config, kind);
   const head: LogisticHead = overrides.head?.head ?? (await loadHead(path));
-  const embedder = await createEmbedder(kind, config);
+  const maskRules = loadMaskRules(resolvePath(config.pipeline.maskRulesPath));
+  const mask = compileMasker(maskRules);
+  const created = await createEmbedder(kind, config);
+  // The lexical embedder costs microseconds a line: a batching window would only add latency.
+  const { batchWindowMs, batchSize } = config.embedder;
+  const embedder =
+    kind === 'onnx' && batchWindowMs > 0 ? new MicroBatchingEmbedder(created, { windowMs: batchWindowMs, maxBatch: batchSize * 8 }) : created;
   const regexStage = new RegexStage(rules);
-  const embeddingStage = new EmbeddingStage(embedder, head, config.pipeline.confidenceThreshold);
+  const embeddingStage = new EmbeddingStage(embedder, head, config.pipeline.confidenceThreshold, config.pipeline.unclassifiedLabel);
   const llmClient = createLlmClient(config.llm);
   // The LLM may answer with any label the service knows: the head's and the rules'.
   const labels = [...new Set([...head.labels, ...regexStage.labels])];
@@ -75,13 +87,19 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
     unclassifiedLabel: config.pipeline.unclassifiedLabel,
     confidence: config.llm.confidence,
     cacheSize: config.llm.cacheSize,
+    mask,
   });
   const stages: Stage[] = [regexStage, embeddingStage, llmStage];
+  const chosen = overrides.stages ? stages.filter((s) => overrides.stages!.includes(s.name)) : stages;
   const pipeline = new Pipeline({
-    stages: overrides.stages ? stages.filter((s) => overrides.stages!.includes(s.name)) : stages,
+    stages: chosen,
+    // With no LLM to ask, a fallback is as final as any other decision.
+    cacheFallbacks: llmClient === null || !chosen.includes(llmStage),
     llmSources: config.pipeline.llmSources,
     unclassifiedLabel: config.pipeline.unclassifiedLabel,
     cacheSize: config.pipeline.cacheSize,
+    mask,
+    observer: overrides.observer,
   });
   return {
     pipeline,
@@ -89,8 +107,9 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
     llmStage,
     info: {
       embedder: { kind, fingerprint: embedder.fingerprint, reason },
-      head: { path, labels: head.labels },
+      head: { path, labels: head.labels, trainedOn: head.training?.dataSha256 },
       rules: rules.length,
+      maskRules: maskRules.map((r) => r.name),
       labels,
       llmSources: config.pipeline.llmSources,
       unclassifiedLabel: config.pipeline.unclassifiedLabel,

@@ -10,6 +10,8 @@ export class EmbeddingStage implements Stage {
     readonly embedder: Embedder,
     readonly head: LogisticHead,
     private readonly threshold: number,
+    /** A head trained with a background class says so with this label; the LLM may know better. */
+    private readonly unclassifiedLabel = 'Unclassified',
   ) {
     head.assertCompatible(embedder);
   }
@@ -20,7 +22,8 @@ export class EmbeddingStage implements Stage {
       const p = this.head.predictProba(vector);
       let best = 0;
       for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
-      return { label: this.head.labels[best], confidence: p[best], tentative: p[best] < this.threshold };
+      const label = this.head.labels[best];
+      return { label, confidence: p[best], tentative: p[best] < this.threshold || label === this.unclassifiedLabel };
     });
   }
 

@@ -34,6 +34,9 @@ export const CORPUS_LABELS = [
   'System Notification',
   'Workflow Error',
   'Deprecation Warning',
+  // Background class: routine chatter that belongs to no category. Training on it lets the
+  // head say "none of these" instead of forcing every line into a category.
+  'Unclassified',
 ] as const;
 
 export type CorpusLabel = (typeof CORPUS_LABELS)[number];
@@ -108,6 +111,7 @@ const LEVELS: Record<CorpusLabel, readonly string[]> = {
   'System Notification': ['INFO', 'NOTICE', 'INFO'],
   'Workflow Error': ['ERROR', 'WARN', 'ERROR'],
   'Deprecation Warning': ['WARN', 'WARNING', 'NOTICE'],
+  Unclassified: ['DEBUG', 'TRACE', 'INFO', 'DEBUG'],
 };
 const SOURCES = ['billing', 'crm', 'hr-portal', 'analytics', 'api-gateway', 'auth', 'storage', 'k8s', 'payments', 'inventory', 'notifications', 'reporting', 'erp', 'web-frontend', 'scheduler', 'compute', 'helpdesk', 'data-platform'];
 const JAVA_CLASSES = ['com.acme.billing.InvoiceService', 'org.example.crm.LeadController', 'io.corp.hr.PayrollJob', 'com.shop.order.CheckoutHandler', 'net.data.etl.Loader', 'com.acme.auth.TokenFilter', 'org.example.report.Renderer', 'com.acme.storage.BlobClient'];
@@ -165,6 +169,7 @@ const SLOTS: Record<string, (r: Rng) => string> = {
   country: (r) => r.pick(['RU', 'CN', 'BR', 'NG', 'KP', 'IR', 'VN', 'RO', 'US', 'NL']),
   jclass: (r) => r.pick(JAVA_CLASSES),
   tenant: (r) => r.hex(32),
+  noiseword: (r) => r.pick(NOISE_WORDS),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -240,7 +245,58 @@ const HTTP_SENT = [
       'http status {status} on {method} {path} (client {ip})',
 ];
 
+
+// Lines that carry no operational meaning for the nine categories: debug traces, progress
+// counters, dumps, banners, greetings, free text. Written for this project.
+const NOISE_WORDS = ['alpha', 'bravo', 'delta', 'kilo', 'tango', 'orchid', 'granite', 'falcon', 'maple', 'cobalt', 'saffron', 'nebula'];
+const NOISE_SENT = [
+  '{entering|leaving|exit from|enter} {function|method|handler} {noiseword}_{noiseword}()',
+  '{checkpoint|marker|step} {n} {reached|passed|hit}',
+  'value {of|for} {noiseword} = {bign}',
+  '{noiseword}={n} {noiseword}={n} {noiseword}={noiseword}',
+  '{iteration|loop|pass} {n}/{bign}',
+  '{processing|handling|visiting} {item|record|element|node} {bign} of {bign}',
+  '{hello|hi|hey} {world|there|team|everyone}{|!| :)}',
+  '{test|testing|sanity check|smoke} {message|line|entry} {n}{| please ignore| from the dev box}',
+  '{todo|fixme|note}: {clean this up|revisit later|rename this variable|ask the team about it}',
+  '{=====|-----|*****|#####|~~~~~} {begin|end|start|stop} {of|} {dump|section|block|report} {|=====|-----}',
+  '{noiseword} {noiseword} {noiseword} {noiseword}',
+  '{dumping|printing|listing} {state|context|variables|settings} {follows|below}:',
+  '{tick|tock|beat|poll} {bign}',
+  '{waiting|sleeping|idling} for {n} {ms|seconds|ticks}',
+  '{ping|pong|noop|keepalive tick|still here}',
+  '{locale|timezone|charset} set to {en-GB|de-DE|UTC|Europe/Berlin|UTF-8}',
+  'using {noiseword} {strategy|mode|variant} for {noiseword}',
+  '{cache|map|buffer} {key|entry} {noiseword}:{n}:{noiseword} {computed|built|derived}',
+  '{loaded|read|parsed} {n} {entries|keys|lines|rules} from {noiseword}.{yaml|json|ini|toml}',
+  'thread {noiseword}-{n} {started|named|spawned} with priority {n}',
+  'build {hex} {compiled|generated} at {clock}',
+  '{random|lucky|magic} number is {bign}',
+  'the {quick|lazy|sleepy} {fox|dog|cat} {jumps|naps|waits}',
+  '{lunch|coffee|standup|retro} {at|in} {n} {minutes|o\'clock}',
+  '{config|option|flag} {noiseword}.{noiseword} = {true|false|n|auto}',
+  'span {hex} child of {hex}',
+  '{serializing|deserializing|encoding|decoding} {noiseword} {payload|frame|object} ({n} fields)',
+  '{git|build|release} sha {hex}',
+  'greetings from {noiseword} {service|module|team}',
+  '{counter|gauge sample|tally} {noiseword} -> {n}',
+  '{trace|debug}: {noiseword} {branch|path|case} {taken|skipped|selected}',
+  '{version string|banner}: {noiseword} {ver} ({noiseword})',
+  '{chunk|segment|page} {n} {of|/} {bign} {queued|visited|rendered}',
+  '{starting|opening|closing} {scope|context|section} {noiseword}',
+  '{ok|done|ready|fine|all good}',
+  '{assert|expect|check} {noiseword} {==|!=|<} {n}: {passed|true|ok}',
+  '{rendering|drawing|painting} {frame|widget|tile} {n}',
+  '{noiseword} says {hello|hi|good morning}',
+  '{reading|scanning} {directory|folder} {noiseword}/{noiseword} ({n} files)',
+  '{map|list|set} size {n}, capacity {bign}',
+  'feature {noiseword} {variant|bucket} {A|B|C} {selected|assigned} for {request|session} {hex}',
+  '{meeting notes|reminder|fyi}: {noiseword} {sync|review|demo} {moved|planned} to {clock}',
+];
+
 const DEFAULT_TEMPLATES: Record<CorpusLabel, LabelTemplates> = {
+  Unclassified: { sentences: NOISE_SENT, raw: [], wrap: 0.4, rawShare: 0 },
+
   'HTTP Status': { sentences: HTTP_SENT, raw: HTTP_RAW, wrap: 0.15, rawShare: 0.8 },
 
   'Security Alert': {
