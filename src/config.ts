@@ -28,6 +28,8 @@ const pipelineSchema = z.object({
   batchSize: positiveInt.default(256),
   /** Decisions remembered per masked message (LRU); 0 turns the cache off. */
   cacheSize: z.coerce.number().int().min(0).default(100_000),
+  /** Ordered masking rules for cache keys (numbers, ids, IPs, paths, quoted values). */
+  maskRulesPath: z.string().default('configs/mask_rules.json'),
   /** Label given when no stage decides and no earlier stage had a guess. */
   unclassifiedLabel: z.string().min(1).default('Unclassified'),
 });
@@ -46,6 +48,11 @@ const embedderSchema = z.object({
   threads: z.coerce.number().int().min(0).default(0),
   maxSeqLength: positiveInt.max(512).default(256),
   batchSize: positiveInt.default(32),
+  /**
+   * onnx only: texts to embed from concurrent batches and requests are gathered for this many
+   * milliseconds (or until batchSize × 8 are waiting) and run together, sorted by length; 0 off.
+   */
+  batchWindowMs: z.coerce.number().min(0).max(1000).default(2),
 });
 
 const headSchema = z.object({
@@ -95,12 +102,14 @@ export const ENV_VARS: Record<string, string> = {
   LOGSIFT_CONFIDENCE_THRESHOLD: 'pipeline.confidenceThreshold',
   LOGSIFT_BATCH_SIZE: 'pipeline.batchSize',
   LOGSIFT_CACHE_SIZE: 'pipeline.cacheSize',
+  LOGSIFT_MASK_RULES: 'pipeline.maskRulesPath',
   LOGSIFT_REGEX_RULES: 'regex.rulesPath',
   LOGSIFT_EMBEDDER: 'embedder.kind',
   LOGSIFT_MODEL_DIR: 'embedder.modelDir',
   LOGSIFT_ONNX_THREADS: 'embedder.threads',
   LOGSIFT_MAX_SEQ_LENGTH: 'embedder.maxSeqLength',
   LOGSIFT_EMBED_BATCH_SIZE: 'embedder.batchSize',
+  LOGSIFT_EMBED_BATCH_WINDOW_MS: 'embedder.batchWindowMs',
   LOGSIFT_HEAD_DIR: 'head.dir',
   LOGSIFT_LLM_BASE_URL: 'llm.baseUrl',
   LOGSIFT_LLM_MODEL: 'llm.model',

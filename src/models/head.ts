@@ -39,6 +39,8 @@ export class LogisticHead {
   readonly embedderFingerprint: string;
   readonly embedderKind: 'onnx' | 'lexical';
   readonly temperature: number;
+  /** The head file's `training` record (data name, dataSha256, ...), when it has one. */
+  readonly training?: Readonly<Record<string, unknown>>;
   /** dimension × labels: one contiguous row per feature, the cheap access for sparse input. */
   private readonly weightsByFeature: Float32Array;
   private readonly bias: Float32Array;
@@ -53,6 +55,7 @@ export class LogisticHead {
     this.embedderFingerprint = file.embedder.fingerprint;
     this.embedderKind = file.embedder.kind;
     this.temperature = file.temperature;
+    this.training = file.training;
     this.bias = Float32Array.from(file.bias);
     this.weightsByFeature = new Float32Array(D * L);
     const rows = decodeMatrix(file.weights, L, D);

@@ -28,6 +28,8 @@ export interface LlmStageOptions {
   readonly cacheSize?: number;
   /** Longer log lines are cut to this many characters in the prompt. Default 2 000. */
   readonly maxLineChars?: number;
+  /** Cache key of a message (the pipeline's masker). Default: maskMessage. */
+  readonly mask?: (message: string) => string;
 }
 
 export type LlmStageFailureKind = LlmErrorKind | 'other';
@@ -68,6 +70,7 @@ export class LlmStage implements Stage {
   private readonly unclassifiedLabel: string;
   private readonly confidence: number;
   private readonly maxLineChars: number;
+  private readonly mask: (message: string) => string;
   private readonly cache: LRUCache<string, Answer>;
   private readonly inFlight = new Map<string, Promise<Answer | undefined>>();
   private readonly systemPrompt: string;
@@ -89,6 +92,7 @@ export class LlmStage implements Stage {
     this.unclassifiedLabel = options.unclassifiedLabel ?? 'Unclassified';
     this.confidence = options.confidence ?? 0.8;
     this.maxLineChars = options.maxLineChars ?? 2000;
+    this.mask = options.mask ?? maskMessage;
     const unique = [...new Set(options.labels.map((l) => l.trim()).filter(Boolean))];
     this.labels = unique.filter((l) => l.toLowerCase() !== this.unclassifiedLabel.toLowerCase());
     this.byLower = new Map(this.labels.map((l) => [normalise(l), l]));
@@ -133,7 +137,7 @@ export class LlmStage implements Stage {
 
   /** Cache, then a shared in-flight call, then a new call. Never rejects. */
   private answer(message: string): Promise<Answer | undefined> {
-    const key = maskMessage(message);
+    const key = this.mask(message);
     const cached = this.cache.get(key);
     if (cached) {
       this.counters.cacheHits++;

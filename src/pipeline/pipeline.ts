@@ -11,12 +11,31 @@ export interface PipelineOptions {
   /** Decisions remembered per (route, masked message); 0 disables the cache. */
   readonly cacheSize: number;
   readonly mask?: (message: string) => string;
+  /**
+   * Remember fallback decisions too. Safe when no stage can later do better (no LLM
+   * configured): without it every repeat of an unsure template runs the embedder again.
+   */
+  readonly cacheFallbacks?: boolean;
+  /** Told about every stage call (metrics); must not throw. */
+  readonly observer?: PipelineObserver;
+}
+
+/** Hooks for metrics, so the pipeline needs no metrics library of its own. */
+export interface PipelineObserver {
+  /** One stage.classify call: how many records it was given, how long it took, whether it threw. */
+  stageCall?(stage: StageName, records: number, seconds: number, failed: boolean): void;
 }
 
 export interface PipelineStats {
   rows: number;
+  /** Rows answered from the LRU of earlier batches. */
   cacheHits: number;
+  /** Rows not in the LRU (a row whose template repeats within its batch counts here too). */
   cacheMisses: number;
+  /** Rows that shared another row's decision within their batch (same masked template). */
+  batchDuplicates: number;
+  /** Unique templates the stages decided. */
+  decided: number;
   byStage: Record<StageName, number>;
   /** Batches a stage threw on; their records moved on to the next stage. */
   stageFailures: Record<string, number>;
@@ -34,6 +53,8 @@ export class Pipeline {
     rows: 0,
     cacheHits: 0,
     cacheMisses: 0,
+    batchDuplicates: 0,
+    decided: 0,
     byStage: { regex: 0, embedding: 0, llm: 0, fallback: 0, error: 0 },
     stageFailures: {},
   };
@@ -51,6 +72,17 @@ export class Pipeline {
     return this.options.stages;
   }
 
+  /** Share of rows answered without running a stage (LRU hits and in-batch duplicates). */
+  get cacheHitRate(): { lru: number; overall: number } {
+    const { rows, cacheHits, batchDuplicates } = this.stats;
+    return { lru: rows ? cacheHits / rows : 0, overall: rows ? (cacheHits + batchDuplicates) / rows : 0 };
+  }
+
+  /** The masked cache key of a message (for benchmarks and debugging). */
+  maskOf(message: string): string {
+    return this.mask(message);
+  }
+
   async classify(records: readonly LogRecord[]): Promise<Decision[]> {
     const decisions = new Array<Decision>(records.length);
     // One representative record per distinct key; the rest copy its decision.
@@ -66,18 +98,22 @@ export class Pipeline {
       }
       this.stats.cacheMisses++;
       const entry = pending.get(key);
-      if (entry) entry.rows.push(i);
-      else pending.set(key, { record, rows: [i] });
+      if (entry) {
+        entry.rows.push(i);
+        this.stats.batchDuplicates++;
+      } else pending.set(key, { record, rows: [i] });
     }
 
     const keys = [...pending.keys()];
     const unique = keys.map((k) => pending.get(k)!.record);
-    const decided = await this.decide(unique);
+    this.stats.decided += unique.length;
+    const decided = unique.length ? await this.decide(unique) : [];
     keys.forEach((key, u) => {
       const decision = decided[u];
       for (const row of pending.get(key)!.rows) decisions[row] = decision;
-      // A fallback may change once the LLM recovers, so only firm decisions are remembered.
-      if (decision.stage !== 'fallback') this.cache?.set(key, decision);
+      // A fallback may change once the LLM recovers, so only firm decisions are remembered
+      // (unless there is no LLM to recover).
+      if (decision.stage !== 'fallback' || this.options.cacheFallbacks) this.cache?.set(key, decision);
     });
 
     this.stats.rows += records.length;
@@ -99,9 +135,12 @@ export class Pipeline {
       }
       if (open.length === 0) continue;
       let verdicts;
+      const started = performance.now();
       try {
         verdicts = await stage.classify(open.map((i) => records[i]));
+        this.options.observer?.stageCall?.(stage.name, open.length, (performance.now() - started) / 1000, false);
       } catch {
+        this.options.observer?.stageCall?.(stage.name, open.length, (performance.now() - started) / 1000, true);
         this.stats.stageFailures[stage.name] = (this.stats.stageFailures[stage.name] ?? 0) + 1;
         continue;
       }

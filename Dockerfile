@@ -1,0 +1,102 @@
+# syntax=docker/dockerfile:1
+#
+# logsift: multi-stage image (build → models → runtime).
+#
+#   docker build -t logsift .
+#   docker run --rm --init -p 8000:8000 logsift
+#
+# With podman, build with `--format docker`, otherwise the OCI image format drops HEALTHCHECK:
+#   podman build --format docker --network host -t logsift .
+#
+# Model files:
+#   - The build runs `logsift models --allow-partial`: on a machine that reaches huggingface.co it
+#     installs the pinned all-MiniLM-L6-v2 files (SHA-256 verified) into models/transformers/.
+#     When the download fails the build goes on and the service uses the `lexical` embedder.
+#   - Offline: put the files into ./models-mirror/all-MiniLM-L6-v2/ (git-ignored, optional) and
+#     they are copied from there instead (`--mirror`). Weights are never committed to git.
+#   - models/head-lexical.json (and head-onnx.json, if trained) come from the build context. If
+#     the context has no head-lexical.json, it is trained from data/corpus.csv during the build
+#     (deterministic, seed 42; ~1-2 min) unless --build-arg TRAIN_HEAD_IF_MISSING=false, which
+#     makes the build fail instead.
+#
+# Signals: node runs as PID 1 and the `serve` command handles SIGTERM/SIGINT (stops accepting
+# connections, lets in-flight requests finish, exits 0). `--init` (tini) is optional but reaps
+# zombies and is recommended. Give `docker stop -t` enough time for long uploads to finish.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# ---------------------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS base
+WORKDIR /app
+# onnxruntime-node's install script downloads CUDA parts: never run it (the CPU build is bundled).
+ENV ONNXRUNTIME_NODE_INSTALL=skip \
+    npm_config_onnxruntime_node_install=skip \
+    npm_config_update_notifier=false \
+    npm_config_fund=false \
+    npm_config_audit=false
+
+# ---------------------------------------------------------------------------------------------
+# build: all dependencies, TypeScript → dist/
+FROM base AS build
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci
+COPY tsconfig.json ./
+COPY src ./src
+RUN npm run build
+
+# ---------------------------------------------------------------------------------------------
+# inputs: optional parts of the build context (models-mirror/, models/) gathered into fixed
+# folders, so that later stages can COPY them whether or not they exist in the context.
+FROM base AS inputs
+COPY . /ctx
+RUN mkdir -p /inputs/mirror /inputs/models \
+ && if [ -d /ctx/models-mirror ]; then cp -a /ctx/models-mirror/. /inputs/mirror/; fi \
+ && if [ -d /ctx/models ]; then cp -a /ctx/models/. /inputs/models/; fi \
+ && rm -rf /inputs/models/transformers
+
+# ---------------------------------------------------------------------------------------------
+# models: transformer files (downloaded or from the mirror) and the classifier head(s).
+FROM build AS models
+ARG TRAIN_HEAD_IF_MISSING=true
+COPY configs ./configs
+COPY --from=inputs /inputs/models ./models
+COPY --from=inputs /inputs/mirror /mirror
+RUN set -e; \
+    if [ -n "$(ls -A /mirror 2>/dev/null)" ]; then mirror="--mirror /mirror"; else mirror=""; fi; \
+    node dist/cli.js models --allow-partial $mirror
+COPY data/corpus.csv ./data/corpus.csv
+RUN set -e; \
+    if [ -f models/head-lexical.json ]; then echo "using models/head-lexical.json from the build context"; \
+    elif [ "$TRAIN_HEAD_IF_MISSING" = "true" ]; then \
+      echo "WARNING: models/head-lexical.json is not in the build context: training it from data/corpus.csv"; \
+      node dist/cli.js train --data data/corpus.csv --embedder lexical --out models; \
+    else echo "error: models/head-lexical.json is missing (run \`npm run train -- --data data/corpus.csv\`)" >&2; exit 1; fi; \
+    ls -lR models
+
+# ---------------------------------------------------------------------------------------------
+# runtime: production dependencies, compiled code, configs and models; runs as `node` (uid 1000).
+FROM base AS runtime
+ENV NODE_ENV=production \
+    PORT=8000
+COPY package.json package-lock.json .npmrc ./
+# onnxruntime-node ships native builds for every OS/arch (~300 MB, twice: its own copy and the
+# one under @xenova/transformers): keep only this platform's.
+RUN npm ci --omit=dev --ignore-scripts \
+ && platform=$(node -p 'process.platform + "/" + process.arch') \
+ && for napi in $(find node_modules -type d -name 'napi-v*' -path '*/onnxruntime-node/bin/*'); do \
+      test -d "$napi/$platform" || { echo "error: $napi has no $platform build" >&2; exit 1; }; \
+      find "$napi" -mindepth 2 -maxdepth 2 -type d ! -path "$napi/$platform" -exec rm -rf {} +; \
+      find "$napi" -mindepth 1 -maxdepth 1 -type d -empty -delete; \
+    done \
+ && npm cache clean --force \
+ && rm -rf /tmp/* /root/.npm
+COPY --from=build /app/dist ./dist
+COPY configs ./configs
+COPY --from=models /app/models ./models
+# Everything above is owned by root and read-only for the service user.
+USER node
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/cli.js", "serve"]
