@@ -68,26 +68,38 @@ const repeats = Number(values.repeats);
 const modelDir = values['model-dir'];
 console.log(`model: ${modelDir}`);
 console.log(`${lines.length} lines, mean ${Math.round(lines.reduce((s, l) => s + l.length, 0) / lines.length)} chars; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}); node ${process.version}`);
-console.log('| maxSeqLength | threads | batch | mean tokens | lines/s (median of ' + repeats + ') | ms/line | load ms |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| maxSeqLength | threads | batch | mean tokens | lines/s, median of ' + repeats + ' (min–max) | ms/line | CPU ms/line | load ms |');
+console.log('|---|---|---|---|---|---|---|---|');
 
 const configs: Array<{ maxSeqLength: number; threads: number; batchSize: number }> = [];
 for (const maxSeqLength of [128, 256]) for (const threads of [0, 1, 2]) configs.push({ maxSeqLength, threads, batchSize: 32 });
 if (values['batch-one']) for (const maxSeqLength of [128, 256]) configs.push({ maxSeqLength, threads: 0, batchSize: 1 });
 
+// Every configuration is loaded first, then timed round-robin (one full pass of the lines per
+// configuration per round), so drifting background load spreads evenly over them.
+const loaded = [];
 for (const c of configs) {
   const t0 = performance.now();
   const e = await createOnnxEmbedder({ modelDir, modelFile: 'onnx/model_quantized.onnx', ...c });
   const loadMs = performance.now() - t0;
   const tokens = e.tokenize(lines).reduce((s, ids) => s + ids.length, 0) / lines.length;
   await e.embed(lines.slice(0, 64)); // warm-up
-  const rates: number[] = [];
-  for (let i = 0; i < repeats; i++) {
+  loaded.push({ c, e, loadMs, tokens, rates: [] as number[], cpuMs: [] as number[] });
+}
+for (let i = 0; i < repeats; i++) {
+  for (const l of loaded) {
     const s = performance.now();
-    await e.embed(lines);
-    rates.push(lines.length / ((performance.now() - s) / 1000));
+    const cpu0 = process.cpuUsage();
+    await l.e.embed(lines);
+    const cpu = process.cpuUsage(cpu0);
+    l.rates.push(lines.length / ((performance.now() - s) / 1000));
+    // process CPU time (all threads) per line: less sensitive to other load than wall time
+    l.cpuMs.push((cpu.user + cpu.system) / 1000 / lines.length);
   }
+}
+for (const { c, e, loadMs, tokens, rates, cpuMs } of loaded) {
   const rate = median(rates);
-  console.log(`| ${c.maxSeqLength} | ${c.threads} | ${c.batchSize} | ${tokens.toFixed(1)} | ${rate.toFixed(0)} | ${(1000 / rate).toFixed(2)} | ${loadMs.toFixed(0)} |`);
+  const spread = `${Math.min(...rates).toFixed(0)}–${Math.max(...rates).toFixed(0)}`;
+  console.log(`| ${c.maxSeqLength} | ${c.threads} | ${c.batchSize} | ${tokens.toFixed(1)} | ${rate.toFixed(0)} (${spread}) | ${(1000 / rate).toFixed(2)} | ${median(cpuMs).toFixed(2)} | ${loadMs.toFixed(0)} |`);
   await e.close();
 }
