@@ -8,6 +8,11 @@ export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..
 
 const positiveInt = z.coerce.number().int().positive();
 const probability = z.coerce.number().min(0).max(1);
+/** A boolean that also reads `true`/`false`/`1`/`0`/`yes`/`no` from the environment. */
+const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+const millis = z.coerce.number().int().min(0);
+/** API keys: long random strings (at least 16 characters). */
+const keyList = z.array(z.string().min(16, 'API keys must be at least 16 characters'));
 
 const serverSchema = z.object({
   host: z.string().default('0.0.0.0'),
@@ -15,8 +20,55 @@ const serverSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest accepted upload, in bytes (413 above it). */
   maxUploadBytes: positiveInt.default(1024 * 1024 * 1024),
-  /** Rows per request; 0 means no limit. */
+  /** Rows per request; 0 means no limit. Past it the output ends with one `error` row saying so. */
   maxRows: z.coerce.number().int().min(0).default(0),
+  /** Characters of a log message the models see; the output always keeps the whole line. */
+  maxMessageChars: positiveInt.default(10_000),
+  /** Prefix cells starting with = + - @ tab CR with ' (OWASP CSV injection). */
+  neutraliseFormulas: flag.default(true),
+  /** Time a client has to send the request headers (slowloris). */
+  headersTimeoutMs: positiveInt.default(30_000),
+  /** Time a client has to send the whole request body; 0 = no limit. */
+  requestTimeoutMs: millis.default(600_000),
+  /** A socket with no traffic either way for this long is closed; 0 = never. Must exceed the slowest LLM batch. */
+  connectionTimeoutMs: millis.default(300_000),
+  /** On SIGTERM/SIGINT, in-flight requests get this long to finish before the process exits anyway. */
+  shutdownTimeoutMs: positiveInt.default(60_000),
+});
+
+const pressureSchema = z.object({
+  /** New requests get 503 + Retry-After while the event loop lags more than this (ms); 0 = off. */
+  maxEventLoopDelayMs: millis.default(1000),
+  /** ... while the V8 heap is larger than this; 0 = off. */
+  maxHeapUsedBytes: z.coerce.number().int().min(0).default(0),
+  /** ... while the resident set is larger than this; 0 = off. */
+  maxRssBytes: z.coerce.number().int().min(0).default(0),
+  retryAfterSeconds: positiveInt.default(10),
+});
+
+const authSchema = z.object({
+  /** Keys accepted as `Authorization: Bearer <key>` on /classify; empty = /classify is open. */
+  apiKeys: keyList.default([]),
+  /** Keys for /admin/* (also accepted on /classify); empty = admin endpoints are disabled. */
+  adminKeys: keyList.default([]),
+  /** Also require an API key (when any is configured) on /metrics. */
+  protectMetrics: flag.default(false),
+});
+
+const rateLimitSchema = z.object({
+  /** Requests per window per API key (or client IP without a key); 0 = no rate limit. */
+  max: z.coerce.number().int().min(0).default(0),
+  windowMs: positiveInt.default(60_000),
+});
+
+const corsSchema = z.object({
+  /** Origins allowed to call the API from a browser; empty = CORS off (no CORS headers). */
+  origins: z.array(z.string().min(1)).default([]),
+});
+
+const metricsSchema = z.object({
+  /** Serve Prometheus metrics at GET /metrics. */
+  enabled: flag.default(true),
 });
 
 const pipelineSchema = z.object({
@@ -86,6 +138,11 @@ export const configSchema = z.object({
   head: headSchema.default(headSchema.parse({})),
   llm: llmSchema.default(llmSchema.parse({})),
   models: modelsSchema.default(modelsSchema.parse({})),
+  pressure: pressureSchema.default(pressureSchema.parse({})),
+  auth: authSchema.default(authSchema.parse({})),
+  rateLimit: rateLimitSchema.default(rateLimitSchema.parse({})),
+  cors: corsSchema.default(corsSchema.parse({})),
+  metrics: metricsSchema.default(metricsSchema.parse({})),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -98,6 +155,22 @@ export const ENV_VARS: Record<string, string> = {
   LOG_LEVEL: 'server.logLevel',
   LOGSIFT_MAX_UPLOAD_BYTES: 'server.maxUploadBytes',
   LOGSIFT_MAX_ROWS: 'server.maxRows',
+  LOGSIFT_MAX_MESSAGE_CHARS: 'server.maxMessageChars',
+  LOGSIFT_NEUTRALISE_FORMULAS: 'server.neutraliseFormulas',
+  LOGSIFT_HEADERS_TIMEOUT_MS: 'server.headersTimeoutMs',
+  LOGSIFT_REQUEST_TIMEOUT_MS: 'server.requestTimeoutMs',
+  LOGSIFT_CONNECTION_TIMEOUT_MS: 'server.connectionTimeoutMs',
+  LOGSIFT_SHUTDOWN_TIMEOUT_MS: 'server.shutdownTimeoutMs',
+  LOGSIFT_MAX_EVENT_LOOP_DELAY_MS: 'pressure.maxEventLoopDelayMs',
+  LOGSIFT_MAX_HEAP_BYTES: 'pressure.maxHeapUsedBytes',
+  LOGSIFT_MAX_RSS_BYTES: 'pressure.maxRssBytes',
+  LOGSIFT_API_KEYS: 'auth.apiKeys',
+  LOGSIFT_ADMIN_KEYS: 'auth.adminKeys',
+  LOGSIFT_METRICS_REQUIRE_KEY: 'auth.protectMetrics',
+  LOGSIFT_RATE_LIMIT_MAX: 'rateLimit.max',
+  LOGSIFT_RATE_LIMIT_WINDOW_MS: 'rateLimit.windowMs',
+  LOGSIFT_CORS_ORIGINS: 'cors.origins',
+  LOGSIFT_METRICS: 'metrics.enabled',
   LOGSIFT_LLM_SOURCES: 'pipeline.llmSources',
   LOGSIFT_CONFIDENCE_THRESHOLD: 'pipeline.confidenceThreshold',
   LOGSIFT_BATCH_SIZE: 'pipeline.batchSize',
@@ -120,7 +193,7 @@ export const ENV_VARS: Record<string, string> = {
   LOGSIFT_MODEL_MIRROR: 'models.mirror',
 };
 
-const LIST_PATHS = new Set(['pipeline.llmSources']);
+const LIST_PATHS = new Set(['pipeline.llmSources', 'auth.apiKeys', 'auth.adminKeys', 'cors.origins']);
 
 type Tree = Record<string, unknown>;
 

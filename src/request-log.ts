@@ -20,7 +20,9 @@ export class RequestLogController extends LogController {
       url: request.url,
       statusCode: reply.statusCode,
       durationMs: Math.round(reply.elapsedTime * 10) / 10,
+      ...(request.principal && { key: request.principal }),
       ...(stats && { rows: stats.rows, byStage: stats.byStage }),
+      ...(stats?.truncatedAtLine && { rowLimitAtLine: stats.truncatedAtLine }),
       ...(request.clientError && { error: request.clientError }),
     };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');

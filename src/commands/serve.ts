@@ -1,16 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import closeWithGrace from 'close-with-grace';
 import type { Config } from '../config.js';
 import { PROJECT_ROOT } from '../config.js';
-import { buildPipeline } from '../pipeline/build.js';
 import { buildServer } from '../server.js';
 
+/**
+ * Runs the service. SIGTERM/SIGINT: stop accepting connections, let in-flight requests (whole
+ * CSV streams) finish, close the pipeline, exit 0 — or exit 1 after server.shutdownTimeoutMs.
+ * SIGHUP: reload the regex rules and the model head (validated, swapped atomically; a bad file
+ * keeps the old pipeline and logs why).
+ */
 export async function serveCommand(_argv: string[], config: Config): Promise<number> {
   const { version } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
   const app = await buildServer({ config, version });
   await app.listen({ host: config.server.host, port: config.server.port });
   try {
-    app.classifier.current = await buildPipeline(config);
+    app.classifier.current = await app.buildPipeline();
   } catch (err) {
     // Bad rules, a missing or mismatched head: refuse to serve, saying exactly why.
     app.log.fatal(`start-up failed: ${(err as Error).message}`);
@@ -19,12 +25,27 @@ export async function serveCommand(_argv: string[], config: Config): Promise<num
   }
   app.log.info({ pipeline: app.classifier.current.info }, 'ready');
 
-  const shutdown = async (signal: string) => {
-    app.log.info(`${signal}: closing (in-flight requests finish first)`);
-    await app.close();
-    await app.classifier.current?.pipeline.close();
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  closeWithGrace(
+    {
+      delay: config.server.shutdownTimeoutMs,
+      logger: { error: (message: unknown) => app.log.error(String(message)) },
+      // SIGHUP reloads instead (below).
+      skip: ['SIGHUP'],
+    },
+    async ({ signal, err }) => {
+      if (err) app.log.error({ err }, 'closing after an uncaught error');
+      app.log.info(`${signal ?? 'shutdown'}: closing (no new connections; in-flight requests finish first)`);
+      await app.close();
+      await app.classifier.close();
+      app.log.info('closed');
+    },
+  );
+  process.on('SIGHUP', () => {
+    app.log.info('SIGHUP: reloading regex rules and model head');
+    app.reloadPipeline().then(
+      (r) => app.log.info({ reload: { generation: r.generation, ms: r.ms, head: r.current.head.path, rules: r.current.rules } }, 'pipeline reloaded'),
+      (e: Error) => app.log.error({ reloadError: e.message }, 'pipeline reload failed'),
+    );
+  });
   return 0;
 }

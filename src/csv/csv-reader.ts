@@ -122,6 +122,10 @@ export async function openCsv(input: Readable): Promise<OpenedCsv> {
       yield* flushSkipped(Number.POSITIVE_INFINITY);
     } finally {
       if (!parser.destroyed) parser.destroy();
+      // Stopped early (row limit, client gone): discard the rest of the upload instead of
+      // leaving it unread, so the client can finish sending and read the whole answer.
+      input.unpipe(parser);
+      if (!input.destroyed) input.resume();
     }
   }
 

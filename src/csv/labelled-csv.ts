@@ -13,11 +13,22 @@ export interface LabelOptions {
   readonly maxMessageChars?: number;
   /** Prefix cells starting with = + - @ (and tab/CR) with a quote so spreadsheets do not run them. */
   readonly neutraliseFormulas?: boolean;
+  /**
+   * Input rows (good or malformed) processed per request; 0 or unset: no limit. Past it the
+   * output ends with one `error` row naming the limit and the first line not processed.
+   */
+  readonly maxRows?: number;
+  /** Called for every output row (metrics). */
+  readonly onDecision?: (decision: Decision) => void;
+  /** Called when the row limit cut the input. */
+  readonly onRowLimit?: () => void;
 }
 
 export interface LabelStats {
   rows: number;
   byStage: Record<StageName, number>;
+  /** Set when maxRows cut the input short. */
+  truncatedAtLine?: number;
 }
 
 const FORMULA_START = /^[=+\-@\t\r]/;
@@ -40,12 +51,14 @@ export function labelCsv(csv: OpenedCsv, classifier: ClassifierPipeline, options
   const stats: LabelStats = { rows: 0, byStage: { regex: 0, embedding: 0, llm: 0, fallback: 0, error: 0 } };
   const width = csv.header.length;
   const maxChars = options.maxMessageChars ?? 10_000;
+  const maxRows = options.maxRows ?? 0;
   const neutralise = options.neutraliseFormulas ?? true;
   const safe = (cell: string) => (neutralise && FORMULA_START.test(cell) ? `'${cell}` : cell);
 
   const finish = (fields: readonly string[], decision: Decision): string[] => {
     stats.rows++;
     stats.byStage[decision.stage]++;
+    options.onDecision?.(decision);
     return [...fields.map(safe), safe(decision.label), decision.stage, formatConfidence(decision.confidence)];
   };
   const errorRow = (fields: readonly string[], reason: string): string[] => {
@@ -86,8 +99,19 @@ export function labelCsv(csv: OpenedCsv, classifier: ClassifierPipeline, options
       }
       batch = [];
     };
+    let inputRows = 0;
     try {
       for await (const row of csv.rows) {
+        if (maxRows > 0 && inputRows >= maxRows) {
+          // Never silently short: the last row says where and why the output stops. Leaving the
+          // loop ends the reader, which discards the rest of the upload.
+          yield* flush();
+          stats.truncatedAtLine = row.line;
+          options.onRowLimit?.();
+          yield errorRow([], `row limit reached: at most ${maxRows} rows are processed per request; line ${row.line} and every row after it were not processed`);
+          return;
+        }
+        inputRows++;
         batch.push(row);
         if (batch.length >= options.batchSize) yield* flush();
       }

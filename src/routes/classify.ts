@@ -3,10 +3,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import { CsvInputError, openCsv } from '../csv/csv-reader.js';
 import { labelCsv } from '../csv/labelled-csv.js';
+import type { ServiceMetrics } from '../plugins/metrics.js';
 
 export interface ClassifyRouteOptions {
   readonly maxUploadBytes: number;
   readonly batchSize: number;
+  /** Rows per request (0: no limit); past it the output ends with an `error` row saying so. */
+  readonly maxRows?: number;
+  /** Characters of a message the models see (the output keeps the whole line). */
+  readonly maxMessageChars?: number;
+  readonly neutraliseFormulas?: boolean;
+  readonly metrics?: ServiceMetrics;
 }
 
 const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain'];
@@ -72,16 +79,31 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
         message: `content type ${type} is not accepted: send multipart/form-data with a "file" field, or a text/csv body`,
       });
     }
+    // Plugins may throw plain objects carrying a status (the rate limiter's 429 body).
+    if (!(error instanceof Error) && typeof (error as { statusCode?: unknown }).statusCode === 'number') {
+      return reply.code((error as { statusCode: number }).statusCode).send(error);
+    }
     return reply.send(error);
   });
 
-  app.post('/classify', { schema: { hide: true } }, async (request: FastifyRequest, reply: FastifyReply) => {
-    const built = app.classifier.current;
-    if (!built) {
-      return reply.code(503).header('retry-after', '5').send({ statusCode: 503, error: 'Service Unavailable', message: 'models are still loading' });
+  app.post('/classify', { schema: { hide: true }, config: { auth: 'api' } }, async (request: FastifyRequest, reply: FastifyReply) => {
+    // The request keeps the pipeline it started with: a reload swaps in a new one for later
+    // requests and closes this one only after the response has ended.
+    const lease = app.classifier.acquire();
+    if (!lease) {
+      return reply.code(503).header('retry-after', '5').send({ statusCode: 503, code: 'NOT_READY', error: 'Service Unavailable', message: 'models are still loading' });
     }
+    reply.raw.once('close', lease.release);
     const csv = await openCsv(await uploadStream(request));
-    const { output, stats } = labelCsv(csv, built.pipeline, { batchSize: opts.batchSize });
+    const { metrics } = opts;
+    const { output, stats } = labelCsv(csv, lease.built.pipeline, {
+      batchSize: opts.batchSize,
+      maxRows: opts.maxRows,
+      maxMessageChars: opts.maxMessageChars,
+      neutraliseFormulas: opts.neutraliseFormulas,
+      onDecision: metrics && ((d) => metrics.decision(d)),
+      onRowLimit: metrics && (() => metrics.rowLimitReached()),
+    });
     request.classifyStats = stats;
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'inline; filename="labelled.csv"').send(output);
   });

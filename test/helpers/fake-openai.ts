@@ -39,7 +39,9 @@ export type Reply =
   /** 200 with valid JSON that lacks choices. */
   | { kind: 'no-choices' }
   /** Waits, then does `then`. */
-  | { kind: 'delay'; ms: number; then: Reply };
+  | { kind: 'delay'; ms: number; then: Reply }
+  /** 200 and headers at once, then a valid answer's body one byte every `byteMs` (a very slow stream). */
+  | { kind: 'trickle'; content: string; byteMs: number };
 
 export type Responder = (request: RecordedRequest, index: number) => Reply | Promise<Reply>;
 
@@ -48,6 +50,7 @@ export const status = (code: number, headers?: Record<string, string>): Reply =>
 export const hang = (): Reply => ({ kind: 'hang' });
 export const malformed = (): Reply => ({ kind: 'malformed' });
 export const delay = (ms: number, then: Reply): Reply => ({ kind: 'delay', ms, then });
+export const trickle = (content: string, byteMs: number): Reply => ({ kind: 'trickle', content, byteMs });
 
 /** The user message's log line (the JSON string between the stage's markers), if present. */
 export function logLineOf(request: RecordedRequest): string | undefined {
@@ -191,6 +194,17 @@ export class FakeOpenAI {
       case 'status':
         openAiError(res, reply.status, reply.message ?? `scripted ${reply.status}`, reply.headers);
         break;
+      case 'trickle': {
+        const text = JSON.stringify({ id: `chatcmpl-${++this.id}`, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: reply.content }, finish_reason: 'stop' }] });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        for (const ch of text) {
+          if (res.destroyed) break;
+          res.write(ch);
+          await new Promise((r) => setTimeout(r, reply.byteMs));
+        }
+        if (!res.destroyed) res.end();
+        break;
+      }
       case 'answer': {
         const b = body as ChatRequestBody;
         sendJson(res, 200, {

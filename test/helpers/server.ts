@@ -8,7 +8,7 @@ import { loadConfig, type Config, type ConfigInput } from '../../src/config.js';
 import { buildPipeline, type BuiltPipeline } from '../../src/pipeline/build.js';
 import { buildServer } from '../../src/server.js';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 
 export interface TestServer {
@@ -25,6 +25,23 @@ export interface StartOptions {
   readonly overrides?: ConfigInput;
   /** false: start without a pipeline (models "still loading"). Default: build the real one. */
   readonly withPipeline?: boolean;
+  /** Build a fresh pipeline for this server (own LLM client, breaker and stats; stage metrics). */
+  readonly ownPipeline?: boolean;
+  /** Capture the server's logs (see captureLogs). */
+  readonly log?: { stream: NodeJS.WritableStream; level?: 'info' | 'debug' | 'warn' | 'error' };
+}
+
+/** A log sink for a test server: every pino line, raw and parsed. */
+export function captureLogs(): { stream: NodeJS.WritableStream; text(): string; lines(): Record<string, unknown>[] } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk.toString('utf8'));
+      cb();
+    },
+  });
+  const text = () => chunks.join('');
+  return { stream, text, lines: () => text().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
 /** The config every test server uses: defaults, no environment, silent logs, plus overrides. */
@@ -33,6 +50,9 @@ export function testConfig(overrides: ConfigInput = {}): Config {
   return loadConfig({}, {
     ...overrides,
     server: { ...base.server, ...overrides.server, logLevel: 'silent' },
+    // Load shedding on event-loop delay is off unless a test turns it on: a busy test machine
+    // (other suites compiling in parallel) would otherwise shed the requests under test.
+    pressure: { maxEventLoopDelayMs: 0, ...overrides.pressure },
   } as ConfigInput);
 }
 
@@ -40,7 +60,8 @@ export function testConfig(overrides: ConfigInput = {}): Config {
 const pipelines = new Map<string, Promise<BuiltPipeline>>();
 
 export function pipelineFor(config: Config): Promise<BuiltPipeline> {
-  const key = JSON.stringify({ ...config, server: undefined });
+  // Only the sections that shape the pipeline: servers differing in limits or keys share one.
+  const key = JSON.stringify({ ...config, server: undefined, pressure: undefined, auth: undefined, rateLimit: undefined, cors: undefined, metrics: undefined });
   let built = pipelines.get(key);
   if (!built) {
     built = buildPipeline(config);
@@ -51,8 +72,10 @@ export function pipelineFor(config: Config): Promise<BuiltPipeline> {
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const config = testConfig(options.overrides);
-  const pipeline = options.withPipeline === false ? undefined : await pipelineFor(config);
-  const app = await buildServer({ config, pipeline });
+  const pipeline = options.withPipeline === false || options.ownPipeline ? undefined : await pipelineFor(config);
+  const app = await buildServer({ config, pipeline, log: options.log });
+  // A pipeline of its own, built by the server: its stage timings feed this server's metrics.
+  if (options.ownPipeline && options.withPipeline !== false) app.classifier.current = await app.buildPipeline();
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as AddressInfo).port;
   return {

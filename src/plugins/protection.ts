@@ -1,0 +1,91 @@
+/**
+ * Load shedding (@fastify/under-pressure), rate limits (@fastify/rate-limit), CORS
+ * (@fastify/cors, off unless origins are configured) and security headers (@fastify/helmet,
+ * with a CSP Swagger UI works under).
+ */
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
+import type { ServiceMetrics } from './metrics.js';
+
+/** Answered even under pressure and never rate-limited: liveness and metrics must stay readable. */
+const ALWAYS_OPEN = new Set(['/healthz', '/metrics']);
+
+export async function installProtection(app: FastifyInstance, config: Config, metrics?: ServiceMetrics): Promise<void> {
+  const p = config.pressure;
+  if (p.maxEventLoopDelayMs > 0 || p.maxHeapUsedBytes > 0 || p.maxRssBytes > 0) {
+    await app.register(underPressure, {
+      maxEventLoopDelay: p.maxEventLoopDelayMs,
+      maxHeapUsedBytes: p.maxHeapUsedBytes,
+      maxRssBytes: p.maxRssBytes,
+      retryAfter: p.retryAfterSeconds,
+      sampleInterval: 250,
+      // Returning undefined lets the request through; a returned object is sent as the answer
+      // (under-pressure's runtime contract; its types only admit void).
+      pressureHandler: ((request: FastifyRequest, reply: FastifyReply, type: string, value: number | undefined) => {
+        if (ALWAYS_OPEN.has(request.routeOptions.url ?? '')) return undefined;
+        metrics?.pressure(type);
+        reply.code(503).header('retry-after', String(p.retryAfterSeconds));
+        return {
+          statusCode: 503,
+          code: 'OVERLOADED',
+          error: 'Service Unavailable',
+          message: `the service is overloaded (${type}${value !== undefined ? ` = ${Math.round(value)}` : ''}); retry after ${p.retryAfterSeconds} s`,
+        };
+      }) as unknown as (request: FastifyRequest, reply: FastifyReply, type: string, value: number | undefined) => void,
+    });
+  }
+
+  // Everything but the docs page is an API answering JSON or CSV; the CSP is the one Swagger UI
+  // needs: its own scripts and styles, inline style attributes, data: images, no other origin.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    // Plain HTTP behind a proxy is the common deployment: the proxy sets HSTS.
+    strictTransportSecurity: false,
+  });
+
+  if (config.cors.origins.length > 0) {
+    await app.register(cors, {
+      origin: config.cors.origins.includes('*') ? '*' : config.cors.origins,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+      exposedHeaders: ['x-request-id', 'retry-after', 'content-disposition'],
+      maxAge: 600,
+    });
+  }
+
+  if (config.rateLimit.max > 0) {
+    await app.register(rateLimit, {
+      global: true,
+      max: config.rateLimit.max,
+      timeWindow: config.rateLimit.windowMs,
+      // The auth hook has run (it is an instance hook; this one is per route): a valid key is
+      // the caller's identity, otherwise the client address.
+      keyGenerator: (request) => request.principal ?? `ip:${request.ip}`,
+      allowList: (request) => ALWAYS_OPEN.has(request.routeOptions.url ?? ''),
+      errorResponseBuilder: (_request, context) => ({
+        statusCode: 429,
+        code: 'RATE_LIMITED',
+        error: 'Too Many Requests',
+        message: `rate limit of ${context.max} requests per ${context.after} exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`,
+      }),
+    });
+  }
+}
