@@ -27,6 +27,8 @@ export const EVAL_USAGE = `usage: logsift eval --data FILE.csv [options]
   --model DIR                     folder with head-<embedder>.json for --split none
   --stage all|regex|embedding|llm evaluate one stage alone (default all)
   --llm-sources LIST|none         sources sent straight to the LLM (default: as configured)
+  --augment FILE.csv              with group/random: add these labelled rows to the training part
+                                  (e.g. data/corpus.csv); they are never scored
   --out DIR                       where report.md, report.json and the SVGs go
                                   (default reports/<file>-<split>)`;
 
@@ -45,6 +47,7 @@ export async function evalCommand(argv: string[], config: Config): Promise<numbe
       model: { type: 'string' },
       stage: { type: 'string', default: 'all' },
       'llm-sources': { type: 'string' },
+      augment: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -60,6 +63,7 @@ export async function evalCommand(argv: string[], config: Config): Promise<numbe
 
   const dataPath = resolve(values.data);
   const rows = await readLabelledCsv(dataPath);
+  const extraTraining = values.augment ? await readLabelledCsv(resolve(values.augment)) : [];
   let effective: Config = values.model ? { ...config, head: { dir: resolve(values.model) } } : config;
   if (values['llm-sources'] !== undefined) {
     const llmSources = values['llm-sources'] === 'none' ? [] : values['llm-sources'].split(',').map((s) => s.trim()).filter(Boolean);
@@ -74,10 +78,12 @@ export async function evalCommand(argv: string[], config: Config): Promise<numbe
       testFraction: Number(values['test-fraction']),
       embedder: values.embedder as 'onnx' | 'lexical' | undefined,
       stages,
+      extraTraining,
     });
     const context = {
       data: dataPath,
       split: split === 'none' ? 'none (installed head, every row)' : `${split}, ${values['test-fraction']} held out, seed ${values.seed}`,
+      ...(values.augment && split !== 'none' && { 'training augmented with': values.augment }),
       stage: values.stage,
       'sources sent straight to the LLM': effective.pipeline.llmSources.join(', ') || 'none',
       embedder: result.embedder,
@@ -97,7 +103,13 @@ async function runOne(
   rows: readonly LabelledLogRow[],
   split: SplitMode,
   config: Config,
-  options: { seed: number; testFraction: number; embedder?: 'onnx' | 'lexical'; stages?: Exclude<StageName, 'fallback' | 'error'>[] },
+  options: {
+    seed: number;
+    testFraction: number;
+    embedder?: 'onnx' | 'lexical';
+    stages?: Exclude<StageName, 'fallback' | 'error'>[];
+    extraTraining: readonly LabelledLogRow[];
+  },
 ): Promise<{ evaluation: EvaluationResult; embedder: string }> {
   if (split === 'none') {
     const withEmbedder: Config = options.embedder ? { ...config, embedder: { ...config.embedder, kind: options.embedder } } : config;
@@ -115,7 +127,7 @@ async function runOne(
   );
   const embedder = await createEmbedder(kind, config);
   // Every training row fits the head, but a validation slice for the temperature.
-  const trained = await trainHead(train.map((i) => rows[i]), embedder, { split, seed: options.seed, testFraction: 0 });
+  const trained = await trainHead([...train.map((i) => rows[i]), ...options.extraTraining], embedder, { split, seed: options.seed, testFraction: 0 });
   await embedder.close?.();
   const head = new LogisticHead(trained.head as ConstructorParameters<typeof LogisticHead>[0]);
   const built = await buildPipeline({ ...config, embedder: { ...config.embedder, kind } }, { head: { head, path: '(trained for this evaluation)' }, stages: options.stages });
