@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { stringify } from 'csv-stringify/sync';
 import type { Config } from '../config.js';
 import { resolvePath } from '../config.js';
 import { createEmbedder } from '../embedders/index.js';
@@ -30,7 +31,7 @@ export const EVAL_USAGE = `usage: logsift eval --data FILE.csv [options]
   --augment FILE.csv              with group/random: add these labelled rows to the training part
                                   (e.g. data/corpus.csv); they are never scored
   --out DIR                       where report.md, report.json and the SVGs go
-                                  (default reports/<file>-<split>)`;
+                                  (default reports/<file>-<split>); also predictions.csv, one row per scored row`;
 
 type SplitMode = 'none' | 'group' | 'random';
 const STAGE_CHOICES = ['all', 'regex', 'embedding', 'llm'] as const;
@@ -88,7 +89,7 @@ export async function evalCommand(argv: string[], config: Config): Promise<numbe
       'sources sent straight to the LLM': effective.pipeline.llmSources.join(', ') || 'none',
       embedder: result.embedder,
     };
-    await writeReports(outDir, `logsift eval — ${basename(dataPath)} (${split} split)`, result.evaluation, context);
+    await writeReports(outDir, `logsift eval — ${basename(dataPath)} (${split} split)`, result.evaluation, result.scored, context);
     console.log(`\n== ${basename(dataPath)} · split ${split} · ${result.evaluation.rows} rows scored · embedder ${result.embedder}`);
     console.log(formatReport(result.evaluation.report));
     console.log(`\nstages: ${result.evaluation.stages.map((s) => `${s.stage} ${(s.coverage * 100).toFixed(1)}% (acc ${s.accuracy === null ? '—' : s.accuracy.toFixed(3)})`).join(', ')}`);
@@ -110,12 +111,12 @@ async function runOne(
     stages?: Exclude<StageName, 'fallback' | 'error'>[];
     extraTraining: readonly LabelledLogRow[];
   },
-): Promise<{ evaluation: EvaluationResult; embedder: string }> {
+): Promise<{ evaluation: EvaluationResult; embedder: string; scored: readonly LabelledLogRow[] }> {
   if (split === 'none') {
     const withEmbedder: Config = options.embedder ? { ...config, embedder: { ...config.embedder, kind: options.embedder } } : config;
     const built = await buildPipeline(withEmbedder, { stages: options.stages });
     try {
-      return { evaluation: await evaluate(rows, built), embedder: built.info.embedder.fingerprint };
+      return { evaluation: await evaluate(rows, built), embedder: built.info.embedder.fingerprint, scored: rows };
     } finally {
       await built.pipeline.close();
     }
@@ -132,17 +133,29 @@ async function runOne(
   const head = new LogisticHead(trained.head as ConstructorParameters<typeof LogisticHead>[0]);
   const built = await buildPipeline({ ...config, embedder: { ...config.embedder, kind } }, { head: { head, path: '(trained for this evaluation)' }, stages: options.stages });
   try {
-    return { evaluation: await evaluate(test.map((i) => rows[i]), built), embedder: built.info.embedder.fingerprint };
+    const scored = test.map((i) => rows[i]);
+    return { evaluation: await evaluate(scored, built), embedder: built.info.embedder.fingerprint, scored };
   } finally {
     await built.pipeline.close();
   }
 }
 
-async function writeReports(outDir: string, title: string, result: EvaluationResult, context: Record<string, string>): Promise<void> {
+async function writeReports(
+  outDir: string,
+  title: string,
+  result: EvaluationResult,
+  scored: readonly LabelledLogRow[],
+  context: Record<string, string>,
+): Promise<void> {
   await mkdir(outDir, { recursive: true });
-  const { report } = result;
+  const { report, decisions, ...summary } = result;
+  const predictions = stringify(
+    scored.map((r, i) => [r.source, r.message, r.label, decisions[i].label, decisions[i].stage, decisions[i].confidence.toFixed(4)]),
+    { header: true, columns: ['source', 'log_message', 'target_label', 'predicted_label', 'label_stage', 'confidence'] },
+  );
   await Promise.all([
-    writeFile(join(outDir, 'report.json'), JSON.stringify({ ...context, ...result }, null, 2) + '\n'),
+    writeFile(join(outDir, 'report.json'), JSON.stringify({ ...context, report, ...summary }, null, 2) + '\n'),
+    writeFile(join(outDir, 'predictions.csv'), predictions),
     writeFile(join(outDir, 'report.md'), markdownReport(title, result, context)),
     writeFile(join(outDir, 'confusion.svg'), confusionSvg(report.labels, report.confusion)),
     writeFile(join(outDir, 'reliability.svg'), reliabilitySvg(result.calibration.bins, result.calibration.ece)),

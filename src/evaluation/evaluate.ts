@@ -30,6 +30,8 @@ export interface EvaluationResult {
   /** Labels present in the data that no stage can ever produce. */
   readonly unknownLabels: string[];
   readonly rowsPerSecond: number;
+  /** One decision per scored row, in order (written to predictions.csv, not report.json). */
+  readonly decisions: readonly Decision[];
 }
 
 const STAGES: StageName[] = ['regex', 'embedding', 'llm', 'fallback', 'error'];
@@ -65,6 +67,7 @@ export async function evaluate(rows: readonly LabelledLogRow[], built: BuiltPipe
     thresholdCurve: await thresholdCurve(rows, decisions, built),
     unknownLabels,
     rowsPerSecond: elapsed > 0 ? rows.length / elapsed : 0,
+    decisions,
   };
 }
 
