@@ -1,0 +1,144 @@
+/** Shared helpers of the benchmarks (bench/*.ts) and their smoke test. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { mkdir, rename } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { createServer } from 'node:net';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import { PROJECT_ROOT } from '../src/config.js';
+import { generateCorpus, mulberry32 } from '../src/training/corpus.js';
+import type { LogRecord } from '../src/pipeline/types.js';
+
+export const CODEBASICS = resolve(PROJECT_ROOT, '../shared/data/codebasics/synthetic_logs.csv');
+export const RANDOM_MINILM = resolve(PROJECT_ROOT, '../shared/models/minilm-l6-shaped-random');
+export const OUT_DIR = resolve(PROJECT_ROOT, 'bench/out');
+
+/** source + message of every row of a CSV with `source` and `log_message` columns. */
+export function readRecords(path: string, limit = Infinity): LogRecord[] {
+  const rows = parse(readFileSync(path), { columns: true, bom: true, skip_empty_lines: true, to: Number.isFinite(limit) ? limit : undefined }) as Record<string, string>[];
+  return rows.map((r) => ({ source: (r.source ?? '').trim(), message: (r.log_message ?? r.message ?? '').trim() }));
+}
+
+/**
+ * Writes a CSV of `rows` log lines (source,log_message), skipping the work when the file exists
+ * (the name carries the count). `corpus` (default): the rows of data/corpus.csv taken as
+ * templates, in a seeded random order, every digit run redrawn — lines repeat their templates
+ * with fresh numbers and ids, as real logs do. `generator`: fresh lines from the corpus
+ * generator (src/training/corpus.ts), 9,000 per seed — random names, hosts and words make most
+ * lines a template of their own, a worst case for the template cache.
+ */
+export async function generateCsv(path: string, rows: number, mode: 'corpus' | 'generator' = 'corpus', seed = 1): Promise<string> {
+  if (existsSync(path)) return path;
+  await mkdir(dirname(path), { recursive: true });
+  const out = createWriteStream(path + '.part');
+  out.write('source,log_message\n');
+  let written = 0;
+  const templates = mode === 'corpus' ? readRecords(resolve(PROJECT_ROOT, 'data/corpus.csv')) : [];
+  const r = mulberry32(seed);
+  for (let s = seed; written < rows; s++) {
+    const n = Math.min(9000, rows - written);
+    const chunk: string[][] =
+      mode === 'corpus'
+        ? Array.from({ length: n }, () => {
+            const t = templates[Math.floor(r() * templates.length)];
+            return [t.source, t.message.replace(/\d+/g, (d) => String(Math.floor(r() * 10 ** Math.min(d.length, 15))).padStart(d.length, '0'))];
+          })
+        : generateCorpus({ seed: s, rowsPerLabel: 1000 }).slice(0, n).map((c) => [c.source, c.log_message]);
+    written += chunk.length;
+    if (!out.write(stringify(chunk))) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  await rename(path + '.part', path);
+  return path;
+}
+
+/** An ephemeral TCP port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+export interface Served {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly pid: number;
+  /** Milliseconds from spawn to the first /readyz 200. */
+  readonly readyMs: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the service as a child process (`node dist/cli.js serve`, or the TypeScript sources
+ * through tsx with `source: true`) and waits for /readyz 200, polling every 5 ms.
+ */
+export async function serve(env: Record<string, string>, options: { source?: boolean; timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<Served> {
+  const port = await freePort();
+  const args = options.source
+    ? [...(options.nodeArgs ?? []), '--import', 'tsx', resolve(PROJECT_ROOT, 'src/cli.ts'), 'serve']
+    : [...(options.nodeArgs ?? []), resolve(PROJECT_ROOT, 'dist/cli.js'), 'serve'];
+  if (!options.source && !existsSync(resolve(PROJECT_ROOT, 'dist/cli.js'))) throw new Error('dist/cli.js missing: run `npm run build` first');
+  const started = performance.now();
+  const child = spawn(process.execPath, args, {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = started + (options.timeoutMs ?? 60_000);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${stderr}`);
+    try {
+      const res = await fetch(`${url}/readyz`);
+      if (res.status === 200) break;
+      await res.arrayBuffer();
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server not ready after ${options.timeoutMs ?? 60_000} ms: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const readyMs = performance.now() - started;
+  return {
+    child,
+    url,
+    pid: child.pid!,
+    readyMs,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await once(child, 'exit');
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Resident and peak resident memory of a process, in MB (Linux /proc). */
+export function memoryOf(pid: number): { rssMb: number; hwmMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
