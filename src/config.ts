@@ -77,7 +77,7 @@ const pipelineSchema = z.object({
   /**
    * Embedding verdicts below this probability are passed on to the LLM. 0.7 is read off the
    * held-out coverage/accuracy curves in docs/EVALUATION.md: it keeps 99 % of in-distribution
-   * lines (accuracy 0.996) and sends a fifth of unfamiliar ones (accuracy 0.55) onwards.
+   * lines (accuracy 0.996) and sends a fifth of unfamiliar ones (accuracy about 0.5) onwards.
    */
   confidenceThreshold: probability.default(0.7),
   /** Rows classified together in one pipeline call. */
