@@ -28,6 +28,17 @@ function fnv1a(text: string, seed: number): number {
   return h >>> 0;
 }
 
+function fnvStart(seed: number): number {
+  return (0x811c9dc5 ^ seed) >>> 0;
+}
+function fnvStep(h: number, text: string, from: number, to: number): number {
+  for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h;
+}
+function fnvFinish(h: number): number {
+  return h >>> 0;
+}
+
 export class LexicalEmbedder implements Embedder {
   readonly kind = 'lexical' as const;
   readonly dimension: number;
@@ -50,43 +61,83 @@ export class LexicalEmbedder implements Embedder {
     return texts.map((t) => this.embedOne(t));
   }
 
-  /** Synchronous core, exposed for the trainer and benchmarks. */
+  /** Per-bucket counts of the line being embedded, and the buckets it touched (reset after each line). */
+  private scratch?: Int32Array;
+  private touched = new Uint32Array(1024);
+
+  /**
+   * Synchronous core, exposed for the trainer and benchmarks. Features are hashed in place (no
+   * n-gram strings are built) into a reusable count array; the result is the same, bit for bit,
+   * as hashing each feature string with fnv1a.
+   */
   embedOne(text: string): SparseVector {
-    const counts = new Map<number, number>();
-    const add = (feature: string, seed: number): void => {
-      const h = fnv1a(feature, seed);
-      const index = h & this.mask;
+    const counts = (this.scratch ??= new Int32Array(this.dimension));
+    let touched = this.touched;
+    let nTouched = 0;
+    const bucketMask = this.mask;
+    const add = (h: number): void => {
+      const index = h & bucketMask;
       // The top bit picks a sign so that collisions cancel out on average.
-      const sign = h & 0x80000000 ? -1 : 1;
-      counts.set(index, (counts.get(index) ?? 0) + sign);
+      const before = counts[index];
+      if (before === 0) {
+        // A bucket may return to 0 and be touched again: duplicates are dropped below.
+        if (nTouched === touched.length) {
+          const grown = new Uint32Array(touched.length * 2);
+          grown.set(touched);
+          this.touched = touched = grown;
+        }
+        touched[nTouched++] = index;
+      }
+      counts[index] = before + (h & 0x80000000 ? -1 : 1);
     };
 
     const lower = text.slice(0, MAX_CHARS).toLowerCase();
     const tokens = (lower.match(TOKEN) ?? []).map((t) => (t.charCodeAt(0) <= 57 ? '0' : t));
     let previous = '^';
     for (const token of tokens) {
-      add(token, 1);
-      add(`${previous} ${token}`, 2);
+      add(fnv1a(token, 1));
+      // `${previous} ${token}`
+      add(fnvFinish(fnvStep(fnvStep(fnvStep(fnvStart(2), previous, 0, previous.length), ' ', 0, 1), token, 0, token.length)));
       previous = token;
-      if (token.length < 3) continue;
-      const padded = `<${token}>`;
+      const len = token.length;
+      if (len < 3) continue;
+      // Character n-grams of `<${token}>`: position k of the padded token is '<', token[k-1] or '>'.
+      const paddedLength = len + 2;
       for (let n = this.nMin; n <= this.nMax; n++) {
-        for (let i = 0; i + n <= padded.length; i++) add(padded.slice(i, i + n), 3);
+        for (let i = 0; i + n <= paddedLength; i++) {
+          let h = fnvStart(3);
+          for (let k = i; k < i + n; k++) {
+            const c = k === 0 ? 60 : k === paddedLength - 1 ? 62 : token.charCodeAt(k - 1);
+            h = Math.imul(h ^ c, 0x01000193);
+          }
+          add(fnvFinish(h));
+        }
       }
     }
-    if (tokens.length > 0) add(`${previous} $`, 2);
+    if (tokens.length > 0) add(fnv1a(`${previous} $`, 2));
 
-    const indices = Uint32Array.from([...counts.keys()].filter((k) => counts.get(k) !== 0)).sort();
-    const values = new Float32Array(indices.length);
+    let count = 0;
+    const picked = new Uint32Array(nTouched);
+    for (let i = 0; i < nTouched; i++) {
+      const index = touched[i];
+      if (counts[index] !== 0) picked[count++] = index;
+    }
+    const indices = picked.subarray(0, count).sort();
+    // Drop duplicates (a bucket that went back to 0 and was touched again), then read and reset.
+    let unique = 0;
+    for (let i = 0; i < count; i++) if (i === 0 || indices[i] !== indices[i - 1]) indices[unique++] = indices[i];
+    const out = indices.slice(0, unique);
+    const values = new Float32Array(unique);
     let norm = 0;
-    for (let i = 0; i < indices.length; i++) {
-      const c = counts.get(indices[i])!;
+    for (let i = 0; i < unique; i++) {
+      const c = counts[out[i]];
       const v = Math.sign(c) * Math.log1p(Math.abs(c));
       values[i] = v;
       norm += v * v;
     }
+    for (let i = 0; i < nTouched; i++) counts[touched[i]] = 0;
     norm = Math.sqrt(norm) || 1;
     for (let i = 0; i < values.length; i++) values[i] /= norm;
-    return { indices, values };
+    return { indices: out, values };
   }
 }
