@@ -109,6 +109,8 @@ const embedderSchema = z.object({
    * milliseconds (or until batchSize × 8 are waiting) and run together, sorted by length; 0 off.
    */
   batchWindowMs: z.coerce.number().min(0).max(1000).default(2),
+  /** Embed the masked line (pipeline.maskRulesPath) instead of the raw one; heads must be trained so. */
+  maskInput: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean()).default(false),
 });
 
 const headSchema = z.object({
@@ -187,6 +189,7 @@ export const ENV_VARS: Record<string, string> = {
   LOGSIFT_MAX_SEQ_LENGTH: 'embedder.maxSeqLength',
   LOGSIFT_EMBED_BATCH_SIZE: 'embedder.batchSize',
   LOGSIFT_EMBED_BATCH_WINDOW_MS: 'embedder.batchWindowMs',
+  LOGSIFT_EMBED_MASKED: 'embedder.maskInput',
   LOGSIFT_HEAD_DIR: 'head.dir',
   LOGSIFT_LLM_BASE_URL: 'llm.baseUrl',
   LOGSIFT_LLM_MODEL: 'llm.model',
