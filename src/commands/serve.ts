@@ -35,7 +35,16 @@ export async function serveCommand(_argv: string[], config: Config): Promise<num
     async ({ signal, err }) => {
       if (err) app.log.error({ err }, 'closing after an uncaught error');
       app.log.info(`${signal ?? 'shutdown'}: closing (no new connections; in-flight requests finish first)`);
-      await app.close();
+      // Stop accepting connections now (app.close() reaches the listener only after the
+      // plugins' close hooks), and close keep-alive connections as soon as they fall idle, so
+      // the last response to finish lets the process go.
+      app.server.close();
+      const reaper = setInterval(() => app.server.closeIdleConnections(), 100);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(reaper);
+      }
       await app.classifier.close();
       app.log.info('closed');
     },

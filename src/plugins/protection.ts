@@ -22,7 +22,6 @@ export async function installProtection(app: FastifyInstance, config: Config, me
       maxHeapUsedBytes: p.maxHeapUsedBytes,
       maxRssBytes: p.maxRssBytes,
       retryAfter: p.retryAfterSeconds,
-      sampleInterval: 250,
       // Returning undefined lets the request through; a returned object is sent as the answer
       // (under-pressure's runtime contract; its types only admit void).
       pressureHandler: ((request: FastifyRequest, reply: FastifyReply, type: string, value: number | undefined) => {
