@@ -110,6 +110,11 @@ const embedderSchema = z.object({
    */
   batchWindowMs: z.coerce.number().min(0).max(1000).default(2),
   /** Embed the masked line (pipeline.maskRulesPath) instead of the raw one; heads must be trained so. */
+  /**
+   * Run the onnx model in a worker thread. onnxruntime-node blocks the calling thread while the
+   * model runs; on the main thread a batch stalls every request and health check meanwhile.
+   */
+  workerThread: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean()).default(true),
   maskInput: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean()).default(false),
 });
 
@@ -190,6 +195,7 @@ export const ENV_VARS: Record<string, string> = {
   LOGSIFT_EMBED_BATCH_SIZE: 'embedder.batchSize',
   LOGSIFT_EMBED_BATCH_WINDOW_MS: 'embedder.batchWindowMs',
   LOGSIFT_EMBED_MASKED: 'embedder.maskInput',
+  LOGSIFT_ONNX_WORKER: 'embedder.workerThread',
   LOGSIFT_HEAD_DIR: 'head.dir',
   LOGSIFT_LLM_BASE_URL: 'llm.baseUrl',
   LOGSIFT_LLM_MODEL: 'llm.model',

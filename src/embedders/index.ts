@@ -30,7 +30,9 @@ export async function createEmbedder(kind: EmbedderKind, config: Config): Promis
 
 async function createBase(kind: EmbedderKind, config: Config): Promise<Embedder> {
   if (kind === 'lexical') return new LexicalEmbedder();
+  const { modelDir, modelFile, threads, maxSeqLength, batchSize, workerThread } = config.embedder;
+  const options = { modelDir: resolvePath(modelDir), modelFile, threads, maxSeqLength, batchSize };
+  if (workerThread) return (await import('./onnx-thread.js')).createOnnxThreadEmbedder(options);
   const { createOnnxEmbedder } = await import('./onnx.js');
-  const { modelDir, modelFile, threads, maxSeqLength, batchSize } = config.embedder;
-  return createOnnxEmbedder({ modelDir: resolvePath(modelDir), modelFile, threads, maxSeqLength, batchSize });
+  return createOnnxEmbedder(options);
 }

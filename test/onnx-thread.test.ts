@@ -1,0 +1,51 @@
+/** The onnx embedder in a worker thread: the same vectors as on the main thread, and the event loop stays free. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../src/config.js';
+import { createOnnxEmbedder, type OnnxEmbedder } from '../src/embedders/onnx.js';
+import { createOnnxThreadEmbedder, type OnnxThreadEmbedder } from '../src/embedders/onnx-thread.js';
+
+const MODEL_DIR = resolve(PROJECT_ROOT, '../shared/models/minilm-l6-shaped-random');
+const HAVE_MODEL = existsSync(resolve(MODEL_DIR, 'onnx/model_quantized.onnx'));
+const base = { modelDir: MODEL_DIR, modelFile: 'onnx/model_quantized.onnx', threads: 0, maxSeqLength: 128, batchSize: 16 };
+
+describe.skipIf(!HAVE_MODEL)('onnx embedder in a worker thread', () => {
+  let thread: OnnxThreadEmbedder;
+  let main: OnnxEmbedder;
+  beforeAll(async () => {
+    [thread, main] = await Promise.all([createOnnxThreadEmbedder(base), createOnnxEmbedder(base)]);
+  }, 60_000);
+  afterAll(async () => {
+    await thread?.close();
+    await main?.close();
+  });
+
+  it('gives the main-thread vectors, fingerprint and dimension', async () => {
+    const texts = ['User 12 logged in', 'Disk usage on /var/lib exceeded 91%', '', 'nova.compute.manager [req-1] VM Started'];
+    expect(thread.fingerprint).toBe(main.fingerprint);
+    expect(thread.dimension).toBe(main.dimension);
+    const [a, b] = await Promise.all([thread.embed(texts), main.embed(texts)]);
+    a.forEach((v, i) => expect([...(v as Float32Array)]).toEqual([...(b[i] as Float32Array)]));
+  }, 60_000);
+
+  it('keeps the event loop free while the model runs', async () => {
+    const texts = Array.from({ length: 48 }, (_, i) => `GET /v2/54fadb412c4e40cdbaed9335e4c35a9e/servers/detail HTTP/1.1 status: 200 len: ${i} time: 0.2675118`);
+    let maxLag = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      maxLag = Math.max(maxLag, now - last - 10);
+      last = now;
+    }, 10);
+    await thread.embed(texts);
+    clearInterval(timer);
+    expect(maxLag).toBeLessThan(100);
+  }, 60_000);
+
+  it('refuses work after close', async () => {
+    const t = await createOnnxThreadEmbedder(base);
+    await t.close();
+    await expect(t.embed(['x'])).rejects.toThrow(/closed/);
+  }, 60_000);
+});
