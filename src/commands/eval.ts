@@ -14,6 +14,7 @@ import type { StageName } from '../pipeline/types.js';
 import { readLabelledCsv, type LabelledLogRow } from '../training/dataset.js';
 import { formatReport } from '../training/metrics.js';
 import { splitIndices } from '../training/split.js';
+import { maskMessage } from '../pipeline/masking.js';
 import { trainHead } from '../training/train.js';
 
 export const EVAL_USAGE = `usage: logsift eval --data FILE.csv [options]
@@ -88,12 +89,16 @@ export async function evalCommand(argv: string[], config: Config): Promise<numbe
       stage: values.stage,
       'sources sent straight to the LLM': effective.pipeline.llmSources.join(', ') || 'none',
       embedder: result.embedder,
+      ...(result.leakage !== undefined && {
+        'test rows whose masked template is also in training': `${(result.leakage * 100).toFixed(1)} %`,
+      }),
     };
     await writeReports(outDir, `logsift eval — ${basename(dataPath)} (${split} split)`, result.evaluation, result.scored, context);
     console.log(`\n== ${basename(dataPath)} · split ${split} · ${result.evaluation.rows} rows scored · embedder ${result.embedder}`);
     console.log(formatReport(result.evaluation.report));
     console.log(`\nstages: ${result.evaluation.stages.map((s) => `${s.stage} ${(s.coverage * 100).toFixed(1)}% (acc ${s.accuracy === null ? '—' : s.accuracy.toFixed(3)})`).join(', ')}`);
     console.log(`expected calibration error ${result.evaluation.calibration.ece.toFixed(4)}`);
+    if (result.leakage !== undefined) console.log(`test rows whose masked template is also in training: ${(result.leakage * 100).toFixed(1)} %`);
     if (result.evaluation.unknownLabels.length) console.log(`labels no stage can produce: ${result.evaluation.unknownLabels.join(', ')}`);
     console.log(`report: ${join(outDir, 'report.md')}`);
   }
@@ -111,7 +116,7 @@ async function runOne(
     stages?: Exclude<StageName, 'fallback' | 'error'>[];
     extraTraining: readonly LabelledLogRow[];
   },
-): Promise<{ evaluation: EvaluationResult; embedder: string; scored: readonly LabelledLogRow[] }> {
+): Promise<{ evaluation: EvaluationResult; embedder: string; scored: readonly LabelledLogRow[]; leakage?: number }> {
   if (split === 'none') {
     const withEmbedder: Config = options.embedder ? { ...config, embedder: { ...config.embedder, kind: options.embedder } } : config;
     const built = await buildPipeline(withEmbedder, { stages: options.stages });
@@ -126,6 +131,9 @@ async function runOne(
     rows.map((r) => ({ message: r.message, label: r.label })),
     { kind: split, testFraction: options.testFraction, seed: options.seed },
   );
+  // How much the split leaks: test rows whose masked template also occurs in training.
+  const trainTemplates = new Set(train.map((i) => maskMessage(rows[i].message).toLowerCase()));
+  const leaked = test.filter((i) => trainTemplates.has(maskMessage(rows[i].message).toLowerCase())).length;
   const embedder = await createEmbedder(kind, config);
   // Every training row fits the head, but a validation slice for the temperature.
   const trained = await trainHead([...train.map((i) => rows[i]), ...options.extraTraining], embedder, { split, seed: options.seed, testFraction: 0 });
@@ -134,7 +142,12 @@ async function runOne(
   const built = await buildPipeline({ ...config, embedder: { ...config.embedder, kind } }, { head: { head, path: '(trained for this evaluation)' }, stages: options.stages });
   try {
     const scored = test.map((i) => rows[i]);
-    return { evaluation: await evaluate(scored, built), embedder: built.info.embedder.fingerprint, scored };
+    return {
+      evaluation: await evaluate(scored, built),
+      embedder: built.info.embedder.fingerprint,
+      scored,
+      leakage: test.length ? leaked / test.length : 0,
+    };
   } finally {
     await built.pipeline.close();
   }
