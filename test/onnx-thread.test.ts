@@ -38,9 +38,13 @@ describe.skipIf(!HAVE_MODEL)('onnx embedder in a worker thread', () => {
       maxLag = Math.max(maxLag, now - last - 10);
       last = now;
     }, 10);
+    const started = performance.now();
     await thread.embed(texts);
+    const elapsed = performance.now() - started;
     clearInterval(timer);
-    expect(maxLag).toBeLessThan(100);
+    // On the main thread the loop would be blocked for the whole run; on a busy machine (tests in
+    // parallel, two cores) timers are still late by some scheduling slack, hence the bound.
+    expect(maxLag).toBeLessThan(Math.max(250, elapsed / 4));
   }, 60_000);
 
   it('refuses work after close', async () => {
