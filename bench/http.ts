@@ -12,6 +12,8 @@
  *   npx tsx bench/http.ts startup [--embedder lexical] [--repeats 5]
  *   Options for all: --head-dir DIR --model-dir DIR --source (run src/ through tsx instead of dist/)
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createReadStream, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -78,8 +80,9 @@ export async function loadBench(o: ServerBenchOptions & { rows: number[]; connec
         results.push({
           rows,
           connections,
-          requestsPerS: r.requests.average,
-          rowsPerS: r.requests.average * rows,
+          // Only 2xx answers count: a 503 (load shedding) is quick but classifies nothing.
+          requestsPerS: r['2xx'] / r.duration,
+          rowsPerS: (r['2xx'] / r.duration) * rows,
           p50: r.latency.p50,
           p975: r.latency.p97_5,
           p99: r.latency.p99,
@@ -106,21 +109,22 @@ export interface StreamResult {
 }
 
 /** Streams a CSV file through POST /classify (chunked), counting output rows; server RSS peak from VmHWM. */
+/** GET a URL every 50 ms until stdin says stop; print the latencies (ms) as JSON. */
+const PROBE = `
+const url = process.argv[1]; const out = []; let stop = false;
+process.stdin.on('data', () => { stop = true; }); process.stdin.resume();
+(async () => { while (!stop) { const t = performance.now(); try { const r = await fetch(url); await r.arrayBuffer(); out.push(performance.now() - t); } catch { out.push(-1); } await new Promise((r) => setTimeout(r, 50)); }
+  process.stdout.write(JSON.stringify(out)); process.exit(0); })();`;
+
 export async function streamBench(o: ServerBenchOptions & { file: string; slowKbps?: number }): Promise<StreamResult> {
   const server = await serve(serverEnv(o), { source: o.source });
   try {
     const idleRssMb = memoryOf(server.pid).rssMb;
-    const latencies: number[] = [];
-    let streaming = true;
-    const probe = (async () => {
-      while (streaming) {
-        const t = performance.now();
-        const res = await fetch(`${server.url}/healthz`);
-        await res.arrayBuffer();
-        latencies.push(performance.now() - t);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
+    // The probe runs in a process of its own, so the client's work does not delay its timers.
+    const probe = spawn(process.execPath, ['-e', PROBE, `${server.url}/healthz`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let probeOut = '';
+    probe.stdout!.on('data', (d: Buffer) => (probeOut += d.toString()));
+    const probeDone = once(probe, 'exit');
     const started = performance.now();
     const lines = await new Promise<number>((resolve, reject) => {
       const req = request(`${server.url}/classify`, { method: 'POST', headers: { 'content-type': 'text/csv', 'transfer-encoding': 'chunked' } }, (res) => {
@@ -141,8 +145,9 @@ export async function streamBench(o: ServerBenchOptions & { file: string; slowKb
       createReadStream(o.file, { highWaterMark: 256 * 1024 }).pipe(req);
     });
     const seconds = (performance.now() - started) / 1000;
-    streaming = false;
-    await probe;
+    probe.stdin!.end('stop');
+    await probeDone;
+    const latencies = JSON.parse(probeOut) as number[];
     const { hwmMb } = memoryOf(server.pid);
     const sorted = [...latencies].sort((a, b) => a - b);
     return {

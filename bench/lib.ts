@@ -88,7 +88,16 @@ export async function serve(env: Record<string, string>, options: { source?: boo
   const started = performance.now();
   const child = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    // LOGSIFT_* of the benchmark's own environment pass through (e.g. LOGSIFT_ONNX_WORKER=false).
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('LOGSIFT_'))),
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -25,6 +25,8 @@ export interface PipelineBenchOptions {
   readonly headDir?: string;
   readonly modelDir?: string;
   readonly threads?: number;
+  /** embedder.maskInput: the embedder sees the masked line. */
+  readonly maskInput?: boolean;
 }
 
 export interface PipelineBenchResult {
@@ -43,10 +45,10 @@ export interface PipelineBenchResult {
   loadMs: number;
 }
 
-export function benchConfig(o: Pick<PipelineBenchOptions, 'embedder' | 'headDir' | 'modelDir' | 'threads'>): Config {
+export function benchConfig(o: Pick<PipelineBenchOptions, 'embedder' | 'headDir' | 'modelDir' | 'threads' | 'maskInput'>): Config {
   return loadConfig({}, {
     server: { logLevel: 'silent' },
-    embedder: { kind: o.embedder, ...(o.modelDir ? { modelDir: o.modelDir } : o.embedder === 'onnx' ? { modelDir: RANDOM_MINILM } : {}), ...(o.threads !== undefined ? { threads: o.threads } : {}) },
+    embedder: { kind: o.embedder, maskInput: o.maskInput ?? false, ...(o.modelDir ? { modelDir: o.modelDir } : o.embedder === 'onnx' ? { modelDir: RANDOM_MINILM } : {}), ...(o.threads !== undefined ? { threads: o.threads } : {}) },
     ...(o.headDir ? { head: { dir: o.headDir } } : {}),
   });
 }
@@ -100,7 +102,7 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<PipelineBe
 }
 
 export function formatPipelineRow(name: string, r: PipelineBenchResult): string {
-  return `| ${name} | ${r.embedder.split(':')[0]} | ${fmt(r.rows)} | ${fmt(r.uniqueTemplates)} | ${(r.coldHitRate * 100).toFixed(1)}% | ${fmt(r.coldRowsPerS)} | ${fmt(r.warmRowsPerS)} | ${fmt(r.naiveRowsPerS)} (${fmt(r.naiveRows)} rows) | ${r.ratio.toFixed(1)}× |`;
+  return `| ${name} | ${r.embedder.split(':')[0]}${r.embedder.includes('+mask') ? ' (masked input)' : ''} | ${fmt(r.rows)} | ${fmt(r.uniqueTemplates)} | ${(r.coldHitRate * 100).toFixed(1)}% | ${fmt(r.coldRowsPerS)} | ${fmt(r.warmRowsPerS)} | ${fmt(r.naiveRowsPerS)} (${fmt(r.naiveRows)} rows) | ${r.ratio.toFixed(1)}× |`;
 }
 export const PIPELINE_TABLE_HEADER = `| data | embedder | rows | templates decided (cold) | cold hit rate | cold rows/s | warm rows/s | naive rows/s | cold ÷ naive |
 |---|---|---|---|---|---|---|---|---|`;
@@ -113,6 +115,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       rows: { type: 'string' },
       'naive-rows': { type: 'string' },
       'head-dir': { type: 'string' },
+      'mask-input': { type: 'boolean', default: false },
       'model-dir': { type: 'string' },
       threads: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -126,6 +129,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     headDir: values['head-dir'],
     modelDir: values['model-dir'],
     threads: values.threads !== undefined ? Number(values.threads) : undefined,
+    maskInput: values['mask-input'],
   });
   if (values.json) console.log(JSON.stringify(result));
   else {

@@ -56,6 +56,10 @@ export async function runAll(o: RunOptions = {}): Promise<string[]> {
   if (onnx) {
     const naiveRows = small ? 20 : (o.onnxNaiveRows ?? 300);
     log(formatPipelineRow('codebasics', await pipelineBench({ embedder: 'onnx', records: codebasics, headDir: o.onnxHeadDir, naiveRows })));
+    const masked = resolve(o.onnxHeadDir!, '../onnx-head-masked');
+    if (existsSync(resolve(masked, 'head-onnx.json'))) {
+      log(formatPipelineRow('codebasics', await pipelineBench({ embedder: 'onnx', records: codebasics, headDir: masked, naiveRows, maskInput: true })));
+    }
     const rows = small ? 100 : (o.onnxRows ?? 20_000);
     log(formatPipelineRow(`generated, first ${fmt(rows)}`, await pipelineBench({ embedder: 'onnx', records: bigRecords.slice(0, rows), headDir: o.onnxHeadDir, naiveRows })));
   }
@@ -89,7 +93,7 @@ export async function runAll(o: RunOptions = {}): Promise<string[]> {
     log(`| lexical | ${client} | ${fmt(s.rows)} | ${fmt(s.bytes / 2 ** 20, 1)} | ${s.seconds.toFixed(1)} | ${fmt(s.rowsPerS)} | ${fmt(s.idleRssMb)} → ${fmt(s.peakRssMb)} | ${s.healthz.p50.toFixed(1)} / ${s.healthz.max.toFixed(0)} (${s.healthz.over100} of ${s.healthz.samples}) |`);
   }
   if (onnx) {
-    const onnxFile = await generateCsv(resolve(OUT_DIR, `logs-${small ? 300 : 20_000}.csv`), small ? 300 : 20_000);
+    const onnxFile = await generateCsv(resolve(OUT_DIR, `logs-${small ? 300 : 1_000}.csv`), small ? 300 : 1_000);
     const s = await streamBench({ embedder: 'onnx', headDir: o.onnxHeadDir, file: onnxFile, source: o.source });
     log(`| onnx | fast | ${fmt(s.rows)} | ${fmt(s.bytes / 2 ** 20, 1)} | ${s.seconds.toFixed(1)} | ${fmt(s.rowsPerS)} | ${fmt(s.idleRssMb)} → ${fmt(s.peakRssMb)} | ${s.healthz.p50.toFixed(1)} / ${s.healthz.max.toFixed(0)} (${s.healthz.over100} of ${s.healthz.samples}) |`);
   }
