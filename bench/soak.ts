@@ -52,8 +52,12 @@ const MESSAGES = [
   () => `"quoted, with comma" and ""escaped"" quotes ${int(1, 9)}`,
   () => `=cmd|' /C calc'!A${int(1, 9)}`,
 ];
-// LegacyCRM lines go to the LLM; a fresh word now and then makes a new template (a real call).
+// LegacyCRM lines go to the LLM; random words make new templates (numbers are masked away), so
+// a good share of them are real calls to the failing stub.
+const WORDS = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu'.split(' ');
+const word = () => pick(WORDS) + pick(WORDS);
 const LEGACY = [
+  () => `Escalation of ticket ${int(1, 9999)} by ${word()} failed: agent ${word()} is inactive.`,
   () => `Case escalation for ticket ID ${int(1, 9999)} failed because the assigned agent ${pick(['left', 'quit', 'moved', `x${int(1, 400)}`])}.`,
   () => `The 'ReportGenerator' module will be retired in version ${int(4, 9)}.0. Please migrate to '${pick(['Insights', 'Reports', `Mod${int(1, 300)}`])}'.`,
   () => `Invoice generation aborted for order ${int(1, 9999)} due to ${pick(['tax module', 'missing rate', `rule ${int(1, 500)}`])}.`,
@@ -64,7 +68,7 @@ const csvCell = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"
 function goodCsv(rows: number): string {
   const lines = ['id,source,log_message'];
   for (let i = 0; i < rows; i++) {
-    const legacy = rand() < 0.05;
+    const legacy = rand() < 0.02;
     lines.push(`${i},${legacy ? 'LegacyCRM' : pick(['ModernCRM', 'BillingSystem', 'AnalyticsEngine', 'ModernHR'])},${csvCell(legacy ? pick(LEGACY)() : pick(MESSAGES)())}`);
   }
   return lines.join(pick(['\n', '\r\n'])) + '\n';
@@ -179,6 +183,10 @@ async function scrape(base: string): Promise<Record<string, number>> {
   for (const line of text.split('\n')) {
     const m = /^(process_resident_memory_bytes|nodejs_heap_size_used_bytes|nodejs_eventloop_lag_p99_seconds|logsift_llm_failures_total|logsift_llm_calls_total|logsift_llm_timeouts_total|logsift_load_shed_total) (\S+)$/.exec(line);
     if (m) out[m[1]] = Number(m[2]);
+    const k = /^logsift_llm_errors_total\{kind="(\w+)"\} (\S+)$/.exec(line);
+    if (k) out[`llm_errors.${k[1]}`] = Number(k[2]);
+    const o = /^logsift_llm_circuit_opened_total (\S+)$/.exec(line);
+    if (o) out.circuit_opened = Number(o[1]);
   }
   return out;
 }
@@ -296,7 +304,8 @@ async function main(): Promise<void> {
     `| RSS trend, second half | ${slope.toFixed(2)} MB/min |`,
     `| latency p50 / p99 (all but aborted) | ${pct(lat(), 50).toFixed(0)} / ${pct(lat(), 99).toFixed(0)} ms |`,
     ...kinds.map((k) => `| latency p50 / p99, ${k} (${lat(k).length}) | ${pct(lat(k), 50).toFixed(0)} / ${pct(lat(k), 99).toFixed(0)} ms |`),
-    `| LLM calls / failures / timeouts (server) | ${endMetrics.logsift_llm_calls_total ?? 0} / ${endMetrics.logsift_llm_failures_total ?? 0} / ${endMetrics.logsift_llm_timeouts_total ?? 0} |`,
+    `| LLM calls / failed calls / timed-out attempts (server) | ${endMetrics.logsift_llm_calls_total ?? 0} / ${endMetrics.logsift_llm_failures_total ?? 0} / ${endMetrics.logsift_llm_timeouts_total ?? 0} |`,
+    `| LLM failed attempts by kind (server) | ${Object.entries(endMetrics).filter(([k]) => k.startsWith('llm_errors.')).map(([k, v]) => `${k.slice(11)} ${v}`).join(', ')}; circuit opened ${endMetrics.circuit_opened ?? 0} times |`,
     `| event-loop lag p99 at end | ${((endMetrics.nodejs_eventloop_lag_p99_seconds ?? 0) * 1000).toFixed(1)} ms |`,
     ``,
     `Outcomes by kind:`,
