@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { parse, type CsvError, type Parser } from 'csv-parse';
 
@@ -25,12 +24,25 @@ export interface OpenedCsv {
   readonly header: string[];
   readonly sourceIndex: number;
   readonly messageIndex: number;
-  readonly rows: AsyncIterable<CsvRow>;
+  /** Data rows in input order, in runs of up to RUN_SIZE (whatever the parser had buffered). */
+  readonly rows: AsyncIterable<CsvRow[]>;
 }
 
 // A record this large means the input is not the CSV it claims to be; the limit keeps one
 // endless "line" from taking all memory.
 const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+const RUN_SIZE = 1024;
+
+/** Resolves once the stream has data to read, has ended, or failed (errors are recorded elsewhere). */
+function readable(stream: Readable): Promise<void> {
+  return new Promise((resolve) => {
+    const settle = () => {
+      stream.off('readable', settle).off('end', settle).off('close', settle).off('error', settle);
+      resolve();
+    };
+    stream.on('readable', settle).on('end', settle).on('close', settle).on('error', settle);
+  });
+}
 
 /**
  * Parses a CSV stream lazily. Resolves once the header is read and checked, so the caller can
@@ -65,13 +77,30 @@ export async function openCsv(input: Readable): Promise<OpenedCsv> {
       });
     },
   });
+  // Recorded here and rethrown by the reader: an 'error' with no listener would crash the process.
+  let failure: Error | undefined;
+  parser.on('error', (err) => (failure ??= err));
   input.on('error', (err) => parser.destroy(err));
   input.pipe(parser);
 
-  const iterator = parser[Symbol.asyncIterator]() as AsyncIterator<{ record: string[]; info: { lines: number; records: number } }>;
-  let first: IteratorResult<{ record: string[]; info: { lines: number; records: number } }>;
+  type ParsedRecord = { record: string[]; info: { lines: number; records: number } };
+  // Records are pulled with read() in runs, not one promise per record: per-row awaits were a
+  // large share of the cost of a big upload. A run ends when the parser has nothing buffered.
+  const readRun = async (max: number): Promise<ParsedRecord[]> => {
+    for (;;) {
+      const run: ParsedRecord[] = [];
+      let record: ParsedRecord | null;
+      while (run.length < max && (record = parser.read() as ParsedRecord | null) !== null) run.push(record);
+      if (run.length > 0) return run;
+      if (failure) throw failure;
+      if (parser.readableEnded || parser.destroyed) return run;
+      await readable(parser);
+    }
+  };
+
+  let first: ParsedRecord | undefined;
   try {
-    first = await iterator.next();
+    [first] = await readRun(1);
   } catch (err) {
     throw toInputError(err);
   }
@@ -86,8 +115,8 @@ export async function openCsv(input: Readable): Promise<OpenedCsv> {
       `not valid CSV: ${headerError.reason}${where}; expected a header row with the columns ${REQUIRED_COLUMNS.join(', ')}`,
     );
   }
-  if (first.done) throw new CsvInputError(400, 'CSV_EMPTY', 'the uploaded file is empty');
-  const header = first.value.record;
+  if (!first) throw new CsvInputError(400, 'CSV_EMPTY', 'the uploaded file is empty');
+  const header = first.record;
   if (header.some((h) => h.includes('\u0000'))) throw new CsvInputError(400, 'CSV_INVALID', 'not valid CSV: the header contains NUL bytes (binary file?)');
   const names = header.map((h) => h.trim().toLowerCase());
   const sourceIndex = names.indexOf('source');
@@ -103,23 +132,30 @@ export async function openCsv(input: Readable): Promise<OpenedCsv> {
     );
   }
 
-  async function* rows(): AsyncGenerator<CsvRow> {
+  async function* rows(): AsyncGenerator<CsvRow[]> {
     let read = 1;
-    const flushSkipped = function* (upTo: number): Generator<CsvRow> {
+    const takeSkipped = (upTo: number, into: CsvRow[]): void => {
       while (skipped.length && skipped[0].after <= upTo) {
         const s = skipped.shift()!;
-        yield { kind: 'malformed', line: s.line, reason: s.reason, raw: s.raw };
+        into.push({ kind: 'malformed', line: s.line, reason: s.reason, raw: s.raw });
       }
     };
     try {
       for (;;) {
-        const next = await iterator.next();
-        if (next.done) break;
-        yield* flushSkipped(read);
-        read = next.value.info.records;
-        yield { kind: 'row', line: next.value.info.lines, fields: next.value.record };
+        const run = await readRun(RUN_SIZE);
+        const out: CsvRow[] = [];
+        for (const { record, info } of run) {
+          takeSkipped(read, out);
+          read = info.records;
+          out.push({ kind: 'row', line: info.lines, fields: record });
+        }
+        if (run.length === 0) {
+          takeSkipped(Number.POSITIVE_INFINITY, out);
+          if (out.length) yield out;
+          break;
+        }
+        yield out;
       }
-      yield* flushSkipped(Number.POSITIVE_INFINITY);
     } finally {
       if (!parser.destroyed) parser.destroy();
       // Stopped early (row limit, client gone): discard the rest of the upload instead of
@@ -149,10 +185,4 @@ function toInputError(err: unknown): Error {
   // Errors raised by the upload stream itself (size limits, aborted requests) keep their status.
   if (typeof e.statusCode === 'number') return e;
   return new CsvInputError(400, 'CSV_INVALID', `not valid CSV: ${e.message}`);
-}
-
-/** Waits for a stream to finish, for callers that need to drain input after an early answer. */
-export async function drain(stream: Readable): Promise<void> {
-  stream.resume();
-  if (!stream.readableEnded) await once(stream, 'end').catch(() => undefined);
 }
