@@ -131,6 +131,9 @@ const llmSchema = z.object({
   timeoutMs: positiveInt.default(15000),
   retries: z.coerce.number().int().min(0).max(10).default(2),
   concurrency: positiveInt.default(4),
+  /** Consecutive failed attempts that open the circuit breaker (no calls until the cool-down ends). */
+  breakerThreshold: positiveInt.default(5),
+  breakerCooldownMs: positiveInt.default(30_000),
   cacheSize: positiveInt.default(10000),
   /** Confidence reported for a label the LLM chose (it gives no probability of its own). */
   confidence: probability.default(0.8),
@@ -203,6 +206,8 @@ export const ENV_VARS: Record<string, string> = {
   LOGSIFT_LLM_TIMEOUT_MS: 'llm.timeoutMs',
   LOGSIFT_LLM_RETRIES: 'llm.retries',
   LOGSIFT_LLM_CONCURRENCY: 'llm.concurrency',
+  LOGSIFT_LLM_BREAKER_THRESHOLD: 'llm.breakerThreshold',
+  LOGSIFT_LLM_BREAKER_COOLDOWN_MS: 'llm.breakerCooldownMs',
   LOGSIFT_MODEL_MIRROR: 'models.mirror',
 };
 

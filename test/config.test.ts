@@ -19,6 +19,7 @@ describe('configuration', () => {
     expect(c.pipeline.llmSources).toEqual(['A', 'B']);
     expect(c.pipeline.confidenceThreshold).toBe(0.7);
     expect(c.llm.baseUrl).toBe('http://localhost:11434/v1');
+    expect(loadConfig({ LOGSIFT_LLM_BREAKER_THRESHOLD: '20', LOGSIFT_LLM_BREAKER_COOLDOWN_MS: '5000' }).llm).toMatchObject({ breakerThreshold: 20, breakerCooldownMs: 5000 });
   });
 
   it('layers defaults ← file ← environment ← overrides', () => {

@@ -168,6 +168,8 @@ export function llmClientOptionsFromConfig(
     timeoutMs: llm.timeoutMs,
     retries: llm.retries,
     concurrency: llm.concurrency,
+    breakerThreshold: llm.breakerThreshold,
+    breakerCooldownMs: llm.breakerCooldownMs,
     ...extra,
   };
 }
