@@ -52,4 +52,15 @@ describe.skipIf(!HAVE_MODEL)('onnx embedder in a worker thread', () => {
     await t.close();
     await expect(t.embed(['x'])).rejects.toThrow(/closed/);
   }, 60_000);
+
+  it('a new worker starts after an earlier one was closed (hot reload of an onnx pipeline)', async () => {
+    // Regression: with @xenova/transformers' own onnxruntime-node 1.14 (not context-aware) in the
+    // tree, the second worker failed with "Module did not self-register".
+    const first = await createOnnxThreadEmbedder(base);
+    await first.embed(['x']);
+    await first.close();
+    const second = await createOnnxThreadEmbedder(base);
+    expect((await second.embed(['disk full on db-1']))[0]).toHaveLength(384);
+    await second.close();
+  }, 60_000);
 });
