@@ -82,6 +82,10 @@ export function labelCsv(csv: OpenedCsv, classifier: ClassifierPipeline, options
       }));
       let decisions: Decision[] = [];
       let failure: string | undefined;
+      // A batch whose stages all answer synchronously (regex, lexical, cache) resolves in
+      // microtasks only; yielding to the event loop between batches keeps /healthz and other
+      // requests answered while a big upload is classified.
+      await yieldToEventLoop();
       try {
         decisions = records.length ? await classifier.classify(records) : [];
       } catch (err) {
@@ -137,6 +141,8 @@ export function labelCsv(csv: OpenedCsv, classifier: ClassifierPipeline, options
   const output = Readable.from(labelled());
   return { output, stats };
 }
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function formatConfidence(c: number): string {
   return (Math.round(c * 10_000) / 10_000).toString();
