@@ -82,10 +82,7 @@ export function labelCsv(csv: OpenedCsv, classifier: ClassifierPipeline, options
       }));
       let decisions: Decision[] = [];
       let failure: string | undefined;
-      // A batch whose stages all answer synchronously (regex, lexical, cache) resolves in
-      // microtasks only; yielding to the event loop between batches keeps /healthz and other
-      // requests answered while a big upload is classified.
-      await yieldToEventLoop();
+      await yieldIfBusy();
       try {
         decisions = records.length ? await classifier.classify(records) : [];
       } catch (err) {
@@ -142,7 +139,19 @@ export function labelCsv(csv: OpenedCsv, classifier: ClassifierPipeline, options
   return { output, stats };
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/**
+ * A batch whose stages all answer synchronously (regex, lexical, cache) resolves in microtasks
+ * only, so a big upload could hold the event loop for seconds. Yielding once the loop has been
+ * busy for a few milliseconds keeps /healthz and other requests answered, without paying a
+ * macrotask on every small request.
+ */
+const YIELD_AFTER_MS = 10;
+let lastYield = performance.now();
+async function yieldIfBusy(): Promise<void> {
+  if (performance.now() - lastYield < YIELD_AFTER_MS) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  lastYield = performance.now();
+}
 
 function formatConfidence(c: number): string {
   return (Math.round(c * 10_000) / 10_000).toString();
