@@ -79,8 +79,8 @@ FROM base AS runtime
 ENV NODE_ENV=production \
     PORT=8000
 COPY package.json package-lock.json .npmrc ./
-# onnxruntime-node ships native builds for every OS/arch (~300 MB, twice: its own copy and the
-# one under @xenova/transformers): keep only this platform's.
+# onnxruntime-node ships native builds for every OS/arch (~150 MB; one copy, shared with
+# @xenova/transformers through the package.json override): keep only this platform's.
 RUN npm ci --omit=dev --ignore-scripts \
  && platform=$(node -p 'process.platform + "/" + process.arch') \
  && for napi in $(find node_modules -type d -name 'napi-v*' -path '*/onnxruntime-node/bin/*'); do \
