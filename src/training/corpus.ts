@@ -11,6 +11,10 @@
  * Innermost braces are expanded first, so alternatives may contain slots.
  */
 
+import { mulberry32 } from './random.js';
+
+export { mulberry32 };
+
 export interface CorpusRow {
   readonly source: string;
   readonly log_message: string;
@@ -40,21 +44,6 @@ export const CORPUS_LABELS = [
 ] as const;
 
 export type CorpusLabel = (typeof CORPUS_LABELS)[number];
-
-// ---------------------------------------------------------------------------------------------
-// PRNG
-
-/** mulberry32: small, fast, deterministic 32-bit PRNG. Returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Rng {
   constructor(readonly next: () => number) {}

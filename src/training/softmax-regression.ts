@@ -1,7 +1,7 @@
 import type { Vector } from '../embedders/types.js';
 import { isSparse } from '../embedders/types.js';
 import { softmax } from '../models/head.js';
-import { seededRandom } from './split.js';
+import { mulberry32 } from './random.js';
 
 /**
  * Multinomial logistic regression with L2, fitted by mini-batch Adam over a seeded shuffle:
@@ -71,7 +71,7 @@ export function fitSoftmaxRegression(xs: readonly Vector[], ys: readonly number[
   const beta2 = 0.999;
   const eps = 1e-8;
   const order = Array.from({ length: N }, (_, i) => i);
-  const random = seededRandom(options.seed ?? 1);
+  const random = mulberry32(options.seed ?? 1);
   let step = 0;
   let loss = 0;
 

@@ -1,16 +1,5 @@
 import { maskMessage } from '../pipeline/masking.js';
-
-/** A seeded PRNG (mulberry32): splits are reproducible from the seed alone. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from './random.js';
 
 function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {
@@ -36,7 +25,7 @@ export function splitIndices(
   rows: readonly LabelledRow[],
   options: { kind: SplitKind; testFraction: number; seed: number },
 ): { train: number[]; test: number[] } {
-  const random = seededRandom(options.seed);
+  const random = mulberry32(options.seed);
   const byLabel = new Map<string, number[]>();
   rows.forEach((r, i) => byLabel.set(r.label, [...(byLabel.get(r.label) ?? []), i]));
   const train: number[] = [];
