@@ -143,6 +143,16 @@ describe('malformed rows', () => {
     expect(rows[1][5]).toBe('0');
   });
 
+  it('line numbers count CRLF inside quoted fields and skipped empty lines as an editor would', async () => {
+    // line 1 header, 2 empty, 3–4 a quoted CRLF field, 5–6 empty, 7 a short row
+    const csv = ['seq,source,log_message', '', `0,A,"two\r\nlines"`, '', '', '1,B'].join('\r\n');
+    const { rows } = await classify(csv);
+    expect(rows).toHaveLength(2);
+    expect(rows[0].slice(0, 3)).toEqual(['0', 'A', 'two\r\nlines']);
+    expect(rows[1][4]).toBe('error');
+    expect(rows[1][3]).toMatch(/^line 7: expected 3 fields, found 2/);
+  });
+
   it('error rows across batch boundaries keep their place', async () => {
     const lines = ['seq,source,log_message'];
     for (let i = 0; i < 1000; i++) lines.push(i % 97 === 5 ? `${i},X` : `${i},S${i % 3},Backup started ${i}`);
