@@ -12,7 +12,7 @@ import {
   parseRetryAfter,
   type LlmClientOptions,
 } from '../src/llm/client.js';
-import { FakeOpenAI, answer, closedPort, delay, hang, malformed, status } from './helpers/fake-openai.js';
+import { FakeOpenAI, fastTestClient, answer, closedPort, delay, hang, malformed, status } from './helpers/fake-openai.js';
 
 const MESSAGES = [
   { role: 'system', content: 'Pick a label.' },
@@ -30,18 +30,7 @@ afterEach(async () => {
 });
 
 function client(extra: Partial<LlmClientOptions> = {}): LlmClient {
-  return new LlmClient({
-    baseUrl: server.baseUrl,
-    model: 'test-model',
-    timeoutMs: 1000,
-    retries: 2,
-    concurrency: 4,
-    backoffBaseMs: 5,
-    backoffMaxMs: 20,
-    breakerThreshold: 100,
-    breakerCooldownMs: 200,
-    ...extra,
-  });
+  return fastTestClient(server.baseUrl, { breakerCooldownMs: 200, ...extra });
 }
 
 describe('LlmClient request and response', () => {

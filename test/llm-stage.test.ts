@@ -3,7 +3,7 @@ import { loadConfig } from '../src/config.js';
 import { LlmClient, createLlmClient, type LlmClientOptions } from '../src/llm/client.js';
 import { LlmStage, cleanAnswer } from '../src/pipeline/llm-stage.js';
 import type { LogRecord } from '../src/pipeline/types.js';
-import { FakeOpenAI, answer, closedPort, delay, hang, logLineOf, status } from './helpers/fake-openai.js';
+import { FakeOpenAI, fastTestClient, answer, closedPort, delay, hang, logLineOf, status } from './helpers/fake-openai.js';
 
 const LABELS = ['Workflow Error', 'Deprecation Warning', 'Security Alert', 'Critical Error'];
 
@@ -20,18 +20,7 @@ afterEach(async () => {
 });
 
 function makeClient(extra: Partial<LlmClientOptions> = {}): LlmClient {
-  return new LlmClient({
-    baseUrl: server.baseUrl,
-    model: 'test-model',
-    timeoutMs: 1000,
-    retries: 2,
-    concurrency: 4,
-    backoffBaseMs: 5,
-    backoffMaxMs: 20,
-    breakerThreshold: 100,
-    breakerCooldownMs: 10_000,
-    ...extra,
-  });
+  return fastTestClient(server.baseUrl, extra);
 }
 
 function makeStage(client: LlmClient | null, cacheSize = 100): LlmStage {

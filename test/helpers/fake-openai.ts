@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { LlmClient, type LlmClientOptions } from '../../src/llm/client.js';
 
 export interface ChatRequestBody {
   model: string;
@@ -229,4 +230,20 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** A client against a fake server with test-sized timeouts and back-off; the breaker stays closed unless a test lowers it. */
+export function fastTestClient(baseUrl: string, extra: Partial<LlmClientOptions> = {}): LlmClient {
+  return new LlmClient({
+    baseUrl,
+    model: 'test-model',
+    timeoutMs: 1000,
+    retries: 2,
+    concurrency: 4,
+    backoffBaseMs: 5,
+    backoffMaxMs: 20,
+    breakerThreshold: 100,
+    breakerCooldownMs: 10_000,
+    ...extra,
+  });
 }
