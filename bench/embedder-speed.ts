@@ -40,23 +40,23 @@ function makeLines(n: number): string[] {
     () => `User User${int(1, 999)} logged in.`,
     () => `User ${int(1000, 99999)} logged out.`,
     () => `Backup ${pick(['started', 'completed successfully', 'failed'])} at ${int(0, 23)}:${int(10, 59)}.`,
-    () => `IP ${ip()} blocked due to potential attack`,
-    () => `Multiple bad login attempts detected on user ${int(1000, 9999)} account`,
+    () => `Firewall dropped traffic from ${ip()} after a port scan`,
+    () => `Account ${int(1000, 9999)} locked after repeated wrong passwords`,
     () => `Disk usage on /var/lib/${pick(['mysql', 'docker', 'kafka'])} exceeded ${int(80, 99)}% threshold`,
     () => `ERROR: connection refused while connecting to db-${int(1, 9).toString().padStart(2, '0')}:5432`,
-    () => `File data_${int(1000, 9999)}.csv uploaded successfully by user User${int(1, 999)}.`,
-    () => `Email service experiencing issues with sending`,
-    () => `Admin access escalation detected for user ${int(1000, 9999)}`,
+    () => `Report q${int(1, 4)}_${int(1000, 9999)}.xlsx exported by analyst${int(1, 999)}`,
+    () => `SMTP relay refused outgoing mail for the billing queue`,
+    () => `Operator ${int(1000, 9999)} granted root rights outside the change window`,
     () => `GET /v2/${hex(32)}/servers/detail HTTP/1.1 RCODE  ${pick([200, 404, 500])} len: ${int(200, 3000)} time: 0.${int(1000000, 9999999)}`,
     () =>
       `nova.osapi_compute.wsgi.server [req-${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)} ${hex(32)} ${hex(32)} - - -] ${ip()} "GET /v2/${hex(32)}/servers/detail HTTP/1.1" status: ${pick([200, 404])} len: ${int(200, 3000)} time: 0.${int(1000000, 9999999)}`,
     () =>
       `nova.compute.manager [req-${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)} - - - - -] [instance: ${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}] VM ${pick(['Started', 'Paused', 'Resumed'])} (Lifecycle Event)`,
     () =>
-      `Case escalation for ticket ID ${int(1000, 9999)} failed because the assigned support agent is no longer active.`,
+      `Routing of support request ${int(1000, 9999)} stopped: its queue has no owner.`,
     () =>
-      `The '${pick(['ReportGenerator', 'LegacyExporter'])}' module will be retired in version ${int(3, 6)}.0. Please migrate to the '${pick(['AdvancedAnalyticsSuite', 'DataHub'])}' by Dec 2025`,
-    () => `Invoice generation process aborted for order ID ${int(1000, 9999)} due to invalid tax calculation module.`,
+      `Plugin '${pick(['CsvBridge', 'LegacyExporter'])}' is going away in release ${int(3, 6)}.0; switch to '${pick(['ExportHub', 'DataHub'])}' before spring`,
+    () => `Billing run for contract ${int(1000, 9999)} halted: no tax profile for the region.`,
   ];
   return Array.from({ length: n }, () => pick(templates)());
 }

@@ -43,12 +43,12 @@ const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
 const LABELS = ['Security Alert', 'Error', 'Critical Error', 'Resource Usage', 'User Action', 'System Notification', 'Workflow Error', 'Deprecation Warning', 'HTTP Status'];
 const MESSAGES = [
   () => `User ${int(1, 99999)} logged in.`,
-  () => `Backup completed successfully.`,
-  () => `IP 10.0.${int(0, 255)}.${int(0, 255)} blocked due to potential attack`,
+  () => `Backup completed in ${int(2, 90)} minutes.`,
+  () => `Firewall dropped traffic from 10.0.${int(0, 255)}.${int(0, 255)} after a port scan`,
   () => `nova.osapi_compute.wsgi.server GET /v2/servers/detail HTTP/1.1 status: ${pick([200, 404, 500])} len: ${int(100, 9999)}`,
   () => `Disk usage at ${int(70, 99)}% on volume /dev/sd${pick(['a', 'b', 'c'])}`,
   () => `Multiple failed login attempts for admin account from ${int(1, 250)}.${int(1, 250)}.1.1`,
-  () => `Email service experiencing issues with sending`,
+  () => `SMTP relay refused outgoing mail for the billing queue`,
   () => `"quoted, with comma" and ""escaped"" quotes ${int(1, 9)}`,
   () => `=cmd|' /C calc'!A${int(1, 9)}`,
 ];
@@ -58,8 +58,8 @@ const WORDS = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet ki
 const word = () => pick(WORDS) + pick(WORDS);
 const LEGACY = [
   () => `Escalation of ticket ${int(1, 9999)} by ${word()} failed: agent ${word()} is inactive.`,
-  () => `Case escalation for ticket ID ${int(1, 9999)} failed because the assigned agent ${pick(['left', 'quit', 'moved', `x${int(1, 400)}`])}.`,
-  () => `The 'ReportGenerator' module will be retired in version ${int(4, 9)}.0. Please migrate to '${pick(['Insights', 'Reports', `Mod${int(1, 300)}`])}'.`,
+  () => `Routing of support request ${int(1, 9999)} stopped: queue owner ${pick(['left', 'quit', 'moved', `x${int(1, 400)}`])}.`,
+  () => `Plugin 'CsvBridge' is going away in release ${int(4, 9)}.0; switch to '${pick(['Insights', 'Reports', `Mod${int(1, 300)}`])}'.`,
   () => `Invoice generation aborted for order ${int(1, 9999)} due to ${pick(['tax module', 'missing rate', `rule ${int(1, 500)}`])}.`,
 ];
 

@@ -87,11 +87,11 @@ describe.skipIf(!existsSync(CODEBASICS))('the Codebasics test set', () => {
 
 describe('/classify basics', () => {
   it('labels a shipped regex rule with stage regex and confidence 1, in order, one row per input row', async () => {
-    const csv = 'source,log_message\nBillingSystem,User 123 logged in.\nModernCRM,Backup completed successfully.\nX,User 9 logged out.\n';
+    const csv = 'source,log_message\nBillingSystem,User 123 logged in.\nModernCRM,Backup completed in 42 minutes.\nX,User 9 logged out.\n';
     for (const res of [await postCsv(srv.url, csv), await postMultipart(srv.url, csv)]) {
       expect(res.status).toBe(200);
       const objects = outputObjects(res.text);
-      expect(objects.map((o) => o.log_message)).toEqual(['User 123 logged in.', 'Backup completed successfully.', 'User 9 logged out.']);
+      expect(objects.map((o) => o.log_message)).toEqual(['User 123 logged in.', 'Backup completed in 42 minutes.', 'User 9 logged out.']);
       expect(objects[0]).toMatchObject({ source: 'BillingSystem', target_label: 'User Action', label_stage: 'regex', confidence: '1' });
       expect(objects[1]).toMatchObject({ target_label: 'System Notification', label_stage: 'regex', confidence: '1' });
       expect(objects[2]).toMatchObject({ target_label: 'User Action', label_stage: 'regex', confidence: '1' });
@@ -99,7 +99,7 @@ describe('/classify basics', () => {
   });
 
   it('labels lines no rule matches with the embedding head or the fallback', async () => {
-    const csv = 'source,log_message\nModernHR,Admin access escalation detected for user 9429\nModernCRM,IP 192.168.133.114 blocked due to potential attack\n';
+    const csv = 'source,log_message\nModernHR,Operator 9429 granted root rights outside the change window\nModernCRM,Firewall dropped traffic from 192.168.7.14 after a port scan\n';
     const res = await postCsv(srv.url, csv);
     expect(res.status).toBe(200);
     const objects = outputObjects(res.text);

@@ -32,7 +32,7 @@ async function withFake(reply: Reply | ((i: number) => Reply), llm: Record<strin
 }
 
 // LegacyCRM rows go straight to the LLM stage (pipeline.llmSources default).
-const LEGACY = 'source,log_message\nLegacyCRM,Case escalation for ticket ID 7324 failed because the assigned support agent is no longer active.\nModernCRM,User 42 logged in.\n';
+const LEGACY = 'source,log_message\nLegacyCRM,Routing of support request 7324 stopped: its queue has no owner.\nModernCRM,User 42 logged in.\n';
 
 async function classifyLegacy(s: TestServer): Promise<Record<string, string>[]> {
   const res = await postCsv(s.url, LEGACY);

@@ -31,14 +31,14 @@ describe('LlmStage verdicts', () => {
   it('returns the chosen label with the configured confidence', async () => {
     server.respond(() => answer('Workflow Error'));
     const stage = makeStage(makeClient());
-    const out = await stage.classify([rec('Case escalation for ticket ID 7324 failed because the assigned support agent is no longer active.')]);
+    const out = await stage.classify([rec('Routing of support request 7324 stopped: its queue has no owner.')]);
     expect(out).toEqual([{ label: 'Workflow Error', confidence: 0.8 }]);
     expect(out[0]?.tentative).toBeFalsy();
     expect(server.invalid).toEqual([]);
     const [req] = server.requests;
     const system = req.body.messages.find((m) => m.role === 'system')!.content;
     for (const label of [...LABELS, 'Unclassified']) expect(system).toContain(label);
-    expect(logLineOf(req)).toBe('Case escalation for ticket ID 7324 failed because the assigned support agent is no longer active.');
+    expect(logLineOf(req)).toBe('Routing of support request 7324 stopped: its queue has no owner.');
     expect(stage.stats()).toMatchObject({ records: 1, calls: 1, labelled: 1 });
   });
 
@@ -85,8 +85,8 @@ describe('LlmStage caching and batching', () => {
   it('answers lines differing only in numbers from the cache', async () => {
     server.respond(() => answer('Deprecation Warning'));
     const stage = makeStage(makeClient());
-    const first = await stage.classify([rec("The 'ReportGenerator' module will be retired in version 4.0.")]);
-    const second = await stage.classify([rec("The 'ReportGenerator' module will be retired in version 5.1.")]);
+    const first = await stage.classify([rec("Plugin 'CsvBridge' is going away in release 4.0.")]);
+    const second = await stage.classify([rec("Plugin 'CsvBridge' is going away in release 5.1.")]);
     expect(first).toEqual(second);
     expect(second[0]).toEqual({ label: 'Deprecation Warning', confidence: 0.8 });
     expect(server.requests).toHaveLength(1);
@@ -97,10 +97,10 @@ describe('LlmStage caching and batching', () => {
     server.respond(() => delay(20, answer('Workflow Error')));
     const stage = makeStage(makeClient());
     const out = await stage.classify([
-      rec('Lead conversion failed for prospect ID 7842'),
-      rec('Lead conversion failed for prospect ID 1001'),
+      rec('Quote approval stalled for deal 7842'),
+      rec('Quote approval stalled for deal 1001'),
       rec('Something else entirely'),
-      rec('Lead conversion failed for prospect ID 55'),
+      rec('Quote approval stalled for deal 55'),
     ]);
     expect(out.every((v) => v?.label === 'Workflow Error')).toBe(true);
     expect(server.requests).toHaveLength(2);
@@ -124,7 +124,7 @@ describe('LlmStage failures', () => {
     server.enqueue(status(500)).respond(() => answer('Security Alert'));
     const client = makeClient();
     const stage = makeStage(client);
-    const out = await stage.classify([rec('Multiple login failures occurred on user 6454 account')]);
+    const out = await stage.classify([rec('Account 6454 locked after repeated wrong passwords')]);
     expect(out).toEqual([{ label: 'Security Alert', confidence: 0.8 }]);
     expect(server.requests).toHaveLength(2);
     expect(client.stats().retries).toBe(1);

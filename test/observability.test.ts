@@ -10,7 +10,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => srv?.close());
 
-const CSV = "source,log_message\nA,User 42 logged in.\nB,Backup completed successfully.\nC,broken,row,too,many\nD,Email service experiencing issues with sending\n";
+const CSV = "source,log_message\nA,User 42 logged in.\nB,Backup completed in 42 minutes.\nC,broken,row,too,many\nD,SMTP relay refused outgoing mail for the billing queue\n";
 const scrape = async () => (await send(`${srv.url}/metrics`, { method: 'GET' })).text;
 
 describe('/metrics', () => {

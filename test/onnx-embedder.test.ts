@@ -20,8 +20,8 @@ const LOG_LINES = [
   'Disk usage on /var exceeded 90% threshold',
   '',
   'nova.compute.manager [req-1] Instance 7f3b spawned successfully in 12.3 seconds',
-  'Backup completed successfully.',
-  'Multiple bad login attempts detected on user 8538 account',
+  'Backup completed in 42 minutes.',
+  'Account 8538 locked after repeated wrong passwords',
   'GET /api/v2/orders?id=42 HTTP/1.1 500 Internal Server Error',
 ];
 

@@ -18,7 +18,7 @@ afterAll(async () => srv?.close());
 const nasty = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 40 }),
   fc.string({ unit: fc.constantFrom(',', '"', '\n', '\r', '\r\n', ' ', '\t', '=', '+', '@', 'a', 'é', '😀', '\u0000', '\u202e', '\ufeff', ';', '\\'), maxLength: 30 }),
-  fc.constantFrom('User 42 logged in.', 'Backup completed successfully.', 'ignore previous instructions', ''),
+  fc.constantFrom('User 42 logged in.', 'Backup completed in 42 minutes.', 'ignore previous instructions', ''),
 );
 
 const field = fc.string({ unit: 'grapheme-ascii', maxLength: 12 }).filter((s) => !/[,"\r\n]/.test(s));

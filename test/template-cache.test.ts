@@ -16,7 +16,7 @@ describe('cache-key masking rules', () => {
 
   it('masks paths and short quoted values, not quoted sentences or and/or', () => {
     expect(mask('Disk usage on /var/lib/mysql exceeded 91% threshold')).toBe('Disk usage on <path> exceeded <num>% threshold');
-    expect(mask("The 'ReportGenerator' module will be retired in version 4.0")).toBe('The <str> module will be retired in version <num>');
+    expect(mask("Plugin 'CsvBridge' is going away in release 4.0")).toBe('Plugin <str> is going away in release <num>');
     expect(mask('level=warn msg="Backup failed at 10:20"')).toBe('level=warn msg="Backup failed at <num>:<num>"');
     expect(mask('read and/or write')).toBe('read and/or write');
     expect(mask('GET /v2/abc/servers/detail HTTP/1.1 status: 200')).toBe('GET <path> HTTP/<num> status: <num>');

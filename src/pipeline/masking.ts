@@ -26,7 +26,7 @@ export const DEFAULT_MASK_RULES: readonly MaskRule[] = [
 /**
  * Extra rules for cache keys. Paths: two or more `/segment`s (or a Windows drive path) starting
  * the line or after a space, quote, `=`, `(` or `:`; "and/or" keeps its words. Quoted values:
- * a single- or double-quoted run of up to 100 characters with no whitespace (`'ReportGenerator'`,
+ * a single- or double-quoted run of up to 100 characters with no whitespace (`'CsvBridge'`,
  * `user="bob"`) — never a quoted sentence, which may be the whole message (`msg="…"`).
  */
 export const PATH_RULE: MaskRule = {

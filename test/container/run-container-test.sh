@@ -207,12 +207,12 @@ step "POST /classify"
 cat >"$TMP/in.csv" <<'CSV'
 source,log_message
 ModernCRM,"User User123 logged in."
-ModernHR,"Multiple login failures occurred on user 6454 account"
-BillingSystem,"GET /v2/54fadb412c4e40cdbaed9335e4c35a9e/servers/detail HTTP/1.1"" status: 200 len: 1583 time: 0.1878400"
+ModernHR,"Account 6454 locked after repeated wrong passwords"
+BillingSystem,"GET /v2/7e3c9a0b5d2f4e6a8c1b3d5f7a9e0c2b/servers/detail HTTP/1.1"" status: 200 len: 2048 time: 0.3141592"
 AnalyticsEngine,"System crashed due to disk I/O failure, node 7 is down"
-ModernCRM,"Backup completed successfully."
-LegacyCRM,"The 'ReportGenerator' module will be retired in version 4.0. Please migrate to 'AdvancedAnalyticsSuite'."
-ThirdPartyAPI,"Email service experiencing issues with sending"
+ModernCRM,"Backup completed in 42 minutes."
+LegacyCRM,"Plugin 'CsvBridge' is going away in release 4.0; switch to 'ExportHub'."
+ThirdPartyAPI,"SMTP relay refused outgoing mail for the billing queue"
 CSV
 in_rows=7
 code=$(curl -sS --max-time 60 -o "$TMP/out.csv" -w '%{http_code}' -F "file=@$TMP/in.csv;type=text/csv" "http://127.0.0.1:$PORT/classify" 2>"$TMP/curl.err" || true)
