@@ -114,8 +114,8 @@ const embedderSchema = z.object({
    * Run the onnx model in a worker thread. onnxruntime-node blocks the calling thread while the
    * model runs; on the main thread a batch stalls every request and health check meanwhile.
    */
-  workerThread: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean()).default(true),
-  maskInput: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean()).default(false),
+  workerThread: flag.default(true),
+  maskInput: flag.default(false),
 });
 
 const headSchema = z.object({
