@@ -1,5 +1,6 @@
-import { readFile, writeFile, rename } from 'node:fs/promises';
+import { writeFile, rename } from 'node:fs/promises';
 import { z } from 'zod';
+import { readJsonFile } from '../json-file.js';
 import type { Embedder, Vector } from '../embedders/types.js';
 import { isSparse } from '../embedders/types.js';
 
@@ -147,18 +148,7 @@ export function parseHead(json: unknown, source = 'head'): LogisticHead {
 }
 
 export async function loadHead(path: string): Promise<LogisticHead> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new HeadError(`no classifier head at ${path}; train one with \`logsift train --data FILE.csv\``);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new HeadError(`${path} is not valid JSON: ${(err as Error).message}`);
-  }
+  const json = await readJsonFile(path, (m) => new HeadError(m), `no classifier head at ${path}; train one with \`logsift train --data FILE.csv\``);
   return parseHead(json, path);
 }
 

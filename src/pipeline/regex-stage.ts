@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import safeRegex from 'safe-regex2';
 import { z } from 'zod';
+import { readJsonFile } from '../json-file.js';
 import type { LogRecord, Stage, Verdict } from './types.js';
 
 /** Stage 1: ordered regular-expression rules; the first rule that matches decides, with confidence 1. */
@@ -55,18 +55,7 @@ export function compileRules(json: unknown, source = 'rules'): CompiledRule[] {
 }
 
 export async function loadRules(path: string): Promise<CompiledRule[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new RuleError(`regex rules file not found: ${path}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new RuleError(`${path} is not valid JSON: ${(err as Error).message}`);
-  }
+  const json = await readJsonFile(path, (m) => new RuleError(m), `regex rules file not found: ${path}`);
   return compileRules(json, path);
 }
 
