@@ -144,7 +144,7 @@ async function selfTest(built: BuiltPipeline): Promise<void> {
   const known = new Set([...built.info.labels, built.info.unclassifiedLabel]);
   for (const stage of built.pipeline.stages) {
     if (stage.name === 'llm') continue;
-    const [verdict] = await stage.classify(probe);
+    const [verdict] = await built.pipeline.stageVerdicts(stage.name, probe);
     if (verdict && (!known.has(verdict.label) || !(verdict.confidence >= 0 && verdict.confidence <= 1))) {
       throw new ReloadError(422, `self-test: the ${stage.name} stage answered ${JSON.stringify(verdict)}`);
     }

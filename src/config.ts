@@ -86,6 +86,8 @@ const pipelineSchema = z.object({
   cacheSize: z.coerce.number().int().min(0).default(100_000),
   /** Ordered masking rules for cache keys (numbers, ids, IPs, paths, quoted values). */
   maskRulesPath: z.string().default('configs/mask_rules.json'),
+  /** Ordered header formats that split a line into level, component and message. */
+  headerPatternsPath: z.string().default('configs/header_patterns.json'),
   /** Label given when no stage decides and no earlier stage had a guess. */
   unclassifiedLabel: z.string().min(1).default('Unclassified'),
 });
@@ -109,13 +111,11 @@ const embedderSchema = z.object({
    * milliseconds (or until batchSize × 8 are waiting) and run together, sorted by length; 0 off.
    */
   batchWindowMs: z.coerce.number().min(0).max(1000).default(2),
-  /** Embed the masked line (pipeline.maskRulesPath) instead of the raw one; heads must be trained so. */
   /**
    * Run the onnx model in a worker thread. onnxruntime-node blocks the calling thread while the
    * model runs; on the main thread a batch stalls every request and health check meanwhile.
    */
   workerThread: flag.default(true),
-  maskInput: flag.default(false),
 });
 
 const headSchema = z.object({
@@ -190,6 +190,7 @@ export const ENV_VARS: Record<string, string> = {
   LOGSIFT_BATCH_SIZE: 'pipeline.batchSize',
   LOGSIFT_CACHE_SIZE: 'pipeline.cacheSize',
   LOGSIFT_MASK_RULES: 'pipeline.maskRulesPath',
+  LOGSIFT_HEADER_PATTERNS: 'pipeline.headerPatternsPath',
   LOGSIFT_REGEX_RULES: 'regex.rulesPath',
   LOGSIFT_EMBEDDER: 'embedder.kind',
   LOGSIFT_MODEL_DIR: 'embedder.modelDir',
@@ -197,7 +198,6 @@ export const ENV_VARS: Record<string, string> = {
   LOGSIFT_MAX_SEQ_LENGTH: 'embedder.maxSeqLength',
   LOGSIFT_EMBED_BATCH_SIZE: 'embedder.batchSize',
   LOGSIFT_EMBED_BATCH_WINDOW_MS: 'embedder.batchWindowMs',
-  LOGSIFT_EMBED_MASKED: 'embedder.maskInput',
   LOGSIFT_ONNX_WORKER: 'embedder.workerThread',
   LOGSIFT_HEAD_DIR: 'head.dir',
   LOGSIFT_LLM_BASE_URL: 'llm.baseUrl',

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CACHE_MASK_RULES, compileMaskRules, compileMasker, loadMaskRules, MaskRuleError } from '../src/pipeline/masking.js';
 import { MicroBatchingEmbedder } from '../src/pipeline/micro-batcher.js';
+import { HeaderParser } from '../src/pipeline/line-header.js';
+import { LinePreparer } from '../src/pipeline/prepare.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { resolvePath } from '../src/config.js';
 import type { Embedder, Vector } from '../src/embedders/types.js';
@@ -30,11 +32,11 @@ describe('cache-key masking rules', () => {
 
   it('reports LRU and in-batch hit rates', async () => {
     const p = new Pipeline({
-      stages: [{ name: 'regex', classify: async (rs) => rs.map(() => ({ label: 'A', confidence: 1 })) }],
+      stages: [{ name: 'embedding', classify: async (rs) => rs.map(() => ({ label: 'A', confidence: 1 })) }],
       llmSources: [],
       unclassifiedLabel: 'U',
       cacheSize: 10,
-      mask,
+      preparer: new LinePreparer(new HeaderParser([]), mask),
     });
     await p.classify([{ source: 's', message: 'user 1 in' }, { source: 's', message: 'user 2 in' }]);
     await p.classify([{ source: 's', message: 'user 3 in' }, { source: 's', message: 'other' }]);

@@ -4,11 +4,10 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'csv-stringify/sync';
 import type { Config } from '../config.js';
 import { resolvePath } from '../config.js';
-import { createEmbedder } from '../embedders/index.js';
 import { confusionSvg, reliabilitySvg } from '../evaluation/charts.js';
 import { evaluate, type EvaluationResult } from '../evaluation/evaluate.js';
 import { markdownReport } from '../evaluation/report.js';
-import { chooseEmbedder, buildPipeline } from '../pipeline/build.js';
+import { chooseEmbedder, buildPipeline, createFeaturizer, createPreparer } from '../pipeline/build.js';
 import { LogisticHead } from '../models/head.js';
 import type { StageName } from '../pipeline/types.js';
 import { readLabelledCsv, type LabelledLogRow } from '../training/dataset.js';
@@ -96,6 +95,13 @@ export async function evalCommand(argv: string[], config: Config): Promise<numbe
     await writeReports(outDir, `logsift eval — ${basename(dataPath)} (${split} split)`, result.evaluation, result.scored, context);
     console.log(`\n== ${basename(dataPath)} · split ${split} · ${result.evaluation.rows} rows scored · embedder ${result.embedder}`);
     console.log(formatReport(result.evaluation.report));
+    console.log(`\naccuracy averaged over ${result.evaluation.templates} templates: ${result.evaluation.templateAccuracy.toFixed(3)}`);
+    if (result.evaluation.bySource.length > 1) {
+      console.log('per source:   rows  accuracy  templates  template-avg');
+      for (const s of result.evaluation.bySource) {
+        console.log(`  ${s.name.padEnd(14)} ${String(s.rows).padStart(6)}  ${s.accuracy.toFixed(3)}  ${String(s.templates).padStart(9)}  ${s.templateAccuracy.toFixed(3)}`);
+      }
+    }
     console.log(`\nstages: ${result.evaluation.stages.map((s) => `${s.stage} ${(s.coverage * 100).toFixed(1)}% (acc ${s.accuracy === null ? '—' : s.accuracy.toFixed(3)})`).join(', ')}`);
     console.log(`expected calibration error ${result.evaluation.calibration.ece.toFixed(4)}`);
     if (result.leakage !== undefined) console.log(`test rows whose masked template is also in training: ${(result.leakage * 100).toFixed(1)} %`);
@@ -134,10 +140,10 @@ async function runOne(
   // How much the split leaks: test rows whose masked template also occurs in training.
   const trainTemplates = new Set(train.map((i) => maskMessage(rows[i].message).toLowerCase()));
   const leaked = test.filter((i) => trainTemplates.has(maskMessage(rows[i].message).toLowerCase())).length;
-  const embedder = await createEmbedder(kind, config);
+  const features = await createFeaturizer(kind, config);
   // Every training row fits the head, but a validation slice for the temperature.
-  const trained = await trainHead([...train.map((i) => rows[i]), ...options.extraTraining], embedder, { split, seed: options.seed, testFraction: 0 });
-  await embedder.close?.();
+  const trained = await trainHead([...train.map((i) => rows[i]), ...options.extraTraining], features, createPreparer(config), { split, seed: options.seed, testFraction: 0 });
+  await features.close();
   const head = new LogisticHead(trained.head as ConstructorParameters<typeof LogisticHead>[0]);
   const built = await buildPipeline({ ...config, embedder: { ...config.embedder, kind } }, { head: { head, path: '(trained for this evaluation)' }, stages: options.stages });
   try {

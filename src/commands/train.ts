@@ -3,14 +3,16 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.js';
 import { resolvePath } from '../config.js';
-import { createEmbedder } from '../embedders/index.js';
+import { createFeaturizer, createPreparer } from '../pipeline/build.js';
+import type { ClassWeighting } from '../training/train.js';
 import { saveHead } from '../models/head.js';
 import { readLabelledCsv } from '../training/dataset.js';
 import { formatReport } from '../training/metrics.js';
 import { trainHead } from '../training/train.js';
 
 export const TRAIN_USAGE = `usage: logsift train --data FILE.csv [--embedder onnx|lexical] [--out DIR]
-                     [--split random|group] [--test-fraction 0.2] [--seed 42] [--l2 1e-4] [--epochs 40]`;
+                     [--split random|group] [--test-fraction 0.2] [--seed 42] [--l2 1e-4] [--epochs 40]
+                     [--class-weights sqrt|balanced|none]`;
 
 export async function trainCommand(argv: string[], config: Config): Promise<number> {
   const { values } = parseArgs({
@@ -24,6 +26,7 @@ export async function trainCommand(argv: string[], config: Config): Promise<numb
       seed: { type: 'string', default: '42' },
       l2: { type: 'string', default: '1e-4' },
       epochs: { type: 'string', default: '40' },
+      'class-weights': { type: 'string', default: 'sqrt' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -33,21 +36,23 @@ export async function trainCommand(argv: string[], config: Config): Promise<numb
   }
   const kind = values.embedder;
   if (kind !== 'onnx' && kind !== 'lexical') throw new Error(`--embedder must be onnx or lexical, got ${kind}`);
+  if (!['balanced', 'sqrt', 'none'].includes(values['class-weights'])) throw new Error(`--class-weights must be balanced, sqrt or none, got ${values['class-weights']}`);
   if (values.split !== 'random' && values.split !== 'group') throw new Error(`--split must be random or group, got ${values.split}`);
 
   const dataPath = resolve(values.data);
   const rows = await readLabelledCsv(dataPath);
-  const embedder = await createEmbedder(kind, config);
+  const features = await createFeaturizer(kind, config);
   const started = performance.now();
-  const result = await trainHead(rows, embedder, {
+  const result = await trainHead(rows, features, createPreparer(config), {
     split: values.split,
     testFraction: Number(values['test-fraction']),
     seed: Number(values.seed),
     l2: Number(values.l2),
     epochs: Number(values.epochs),
     dataName: basename(dataPath),
+    classWeighting: values['class-weights'] as ClassWeighting,
   });
-  await embedder.close?.();
+  await features.close();
 
   const outDir = values.out ? resolve(values.out) : resolvePath(config.head.dir);
   await mkdir(outDir, { recursive: true });

@@ -1,4 +1,5 @@
 import type { BuiltPipeline } from '../pipeline/build.js';
+import { maskMessage } from '../pipeline/masking.js';
 import type { Decision, StageName } from '../pipeline/types.js';
 import type { LabelledLogRow } from '../training/dataset.js';
 import { calibration, classificationReport, type CalibrationBin, type ClassificationReport } from '../training/metrics.js';
@@ -20,6 +21,15 @@ export interface ThresholdPoint {
   readonly accuracy: number;
 }
 
+export interface GroupAccuracy {
+  readonly name: string;
+  readonly rows: number;
+  readonly accuracy: number;
+  /** Accuracy averaged over the group's templates (each template counts once). */
+  readonly templateAccuracy: number;
+  readonly templates: number;
+}
+
 export interface EvaluationResult {
   readonly rows: number;
   readonly report: ClassificationReport;
@@ -30,6 +40,14 @@ export interface EvaluationResult {
   /** Labels present in the data that no stage can ever produce. */
   readonly unknownLabels: string[];
   readonly rowsPerSecond: number;
+  /**
+   * Accuracy averaged over templates: a few chatty templates dominate line counts, so each
+   * template (the file's event_id, else the masked message) counts once.
+   */
+  readonly templateAccuracy: number;
+  readonly templates: number;
+  /** Per source (system), sorted by name. */
+  readonly bySource: GroupAccuracy[];
   /** One decision per scored row, in order (written to predictions.csv, not report.json). */
   readonly decisions: readonly Decision[];
 }
@@ -59,6 +77,9 @@ export async function evaluate(rows: readonly LabelledLogRow[], built: BuiltPipe
   }).filter((s) => s.rows > 0 || s.stage !== 'error');
 
   const correct = decisions.map((d, i) => d.label === truth[i]);
+  const all = groupAccuracy('all', rows.map((_, i) => i), rows, correct);
+  const sources = [...new Set(rows.map((r) => r.source))].sort();
+  const bySource = sources.map((s) => groupAccuracy(s, rows.flatMap((r, i) => (r.source === s ? [i] : [])), rows, correct));
   return {
     rows: rows.length,
     report,
@@ -67,7 +88,39 @@ export async function evaluate(rows: readonly LabelledLogRow[], built: BuiltPipe
     thresholdCurve: await thresholdCurve(rows, decisions, built),
     unknownLabels,
     rowsPerSecond: elapsed > 0 ? rows.length / elapsed : 0,
+    templateAccuracy: all.templateAccuracy,
+    templates: all.templates,
+    bySource,
     decisions,
+  };
+}
+
+/** The template a row belongs to: its event_id, else its masked message (source-qualified). */
+export function templateOf(row: LabelledLogRow): string {
+  return `${row.source}\u0000${row.template ?? maskMessage(row.message).toLowerCase()}`;
+}
+
+function groupAccuracy(name: string, idx: readonly number[], rows: readonly LabelledLogRow[], correct: readonly boolean[]): GroupAccuracy {
+  const perTemplate = new Map<string, { n: number; hits: number }>();
+  let hits = 0;
+  for (const i of idx) {
+    const key = templateOf(rows[i]);
+    const t = perTemplate.get(key) ?? { n: 0, hits: 0 };
+    t.n++;
+    if (correct[i]) {
+      t.hits++;
+      hits++;
+    }
+    perTemplate.set(key, t);
+  }
+  let sum = 0;
+  for (const t of perTemplate.values()) sum += t.hits / t.n;
+  return {
+    name,
+    rows: idx.length,
+    accuracy: idx.length ? hits / idx.length : 0,
+    templateAccuracy: perTemplate.size ? sum / perTemplate.size : 0,
+    templates: perTemplate.size,
   };
 }
 
@@ -76,12 +129,11 @@ export async function evaluate(rows: readonly LabelledLogRow[], built: BuiltPipe
  * how many it would keep and how accurate they are, at each threshold.
  */
 async function thresholdCurve(rows: readonly LabelledLogRow[], decisions: readonly Decision[], built: BuiltPipeline): Promise<ThresholdPoint[]> {
-  const embedding = built.pipeline.stages.find((s) => s.name === 'embedding');
-  if (!embedding) return [];
+  if (!built.pipeline.stages.some((s) => s.name === 'embedding')) return [];
   const reached = decisions.flatMap((d, i) => (d.stage === 'embedding' || (d.stage === 'fallback' && d.confidence > 0) || d.stage === 'llm' ? [i] : []))
     .filter((i) => !built.info.llmSources.includes(rows[i].source));
   if (reached.length === 0) return [];
-  const verdicts = await embedding.classify(reached.map((i) => ({ source: rows[i].source, message: rows[i].message })));
+  const verdicts = await built.pipeline.stageVerdicts('embedding', reached.map((i) => ({ source: rows[i].source, message: rows[i].message })));
   const points: ThresholdPoint[] = [];
   for (let t = 0; t <= 0.951; t += 0.05) {
     const kept = reached.filter((_, k) => verdicts[k]!.confidence >= t);

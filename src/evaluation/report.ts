@@ -8,7 +8,7 @@ export function markdownReport(title: string, result: EvaluationResult, context:
   const lines = [`# ${title}`, ''];
   for (const [k, v] of Object.entries(context)) lines.push(`- ${k}: ${v}`);
   lines.push(`- rows: ${result.rows}, ${Math.round(result.rowsPerSecond)} rows/s`, '');
-  lines.push(`**accuracy ${f(report.accuracy)} · macro F1 ${f(report.macro.f1)} · weighted F1 ${f(report.weighted.f1)} · ECE ${result.calibration.ece.toFixed(4)}**`, '');
+  lines.push(`**accuracy ${f(report.accuracy)} · accuracy averaged over ${result.templates} templates ${f(result.templateAccuracy)} · macro F1 ${f(report.macro.f1)} · weighted F1 ${f(report.weighted.f1)} · ECE ${result.calibration.ece.toFixed(4)}**`, '');
   if (result.unknownLabels.length) {
     lines.push(`> Labels in the data that no stage can produce (always counted wrong): ${result.unknownLabels.join(', ')}`, '');
   }
@@ -16,6 +16,11 @@ export function markdownReport(title: string, result: EvaluationResult, context:
   for (const s of report.perLabel) lines.push(`| ${s.label} | ${f(s.precision)} | ${f(s.recall)} | ${f(s.f1)} | ${s.support} |`);
   lines.push(`| **macro avg** | ${f(report.macro.precision)} | ${f(report.macro.recall)} | ${f(report.macro.f1)} | ${report.support} |`);
   lines.push(`| **weighted avg** | ${f(report.weighted.precision)} | ${f(report.weighted.recall)} | ${f(report.weighted.f1)} | ${report.support} |`, '');
+  if (result.bySource.length > 1) {
+    lines.push('## Per source', '', '| source | rows | accuracy | templates | accuracy averaged over templates |', '|---|---:|---:|---:|---:|');
+    for (const s of result.bySource) lines.push(`| ${s.name} | ${s.rows} | ${f(s.accuracy)} | ${s.templates} | ${f(s.templateAccuracy)} |`);
+    lines.push('');
+  }
   lines.push('## Stages', '', '| stage | rows | coverage | accuracy |', '|---|---:|---:|---:|');
   for (const s of result.stages) lines.push(`| ${s.stage} | ${s.rows} | ${f(s.coverage)} | ${f(s.accuracy)} |`);
   lines.push('', '## Confusion matrix (rows: true, columns: predicted)', '', '![confusion](confusion.svg)', '');

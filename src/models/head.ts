@@ -66,7 +66,7 @@ export class LogisticHead {
   }
 
   /** Refuses an embedder whose vector space differs from the one the head was trained in. */
-  assertCompatible(embedder: Embedder): void {
+  assertCompatible(embedder: Pick<Embedder, 'fingerprint' | 'dimension' | 'kind'>): void {
     if (embedder.fingerprint !== this.embedderFingerprint || embedder.dimension !== this.dimension) {
       throw new HeadError(
         `head was trained with embedder ${this.embedderFingerprint} (dim ${this.dimension}) ` +

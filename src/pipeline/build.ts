@@ -9,6 +9,9 @@ import { EmbeddingStage } from './embedding-stage.js';
 import { LlmStage } from './llm-stage.js';
 import { Pipeline, type PipelineObserver } from './pipeline.js';
 import { compileMasker, loadMaskRules } from './masking.js';
+import { HeaderParser, loadHeaderPatterns } from './line-header.js';
+import { LineFeaturizer } from './line-features.js';
+import { LinePreparer } from './prepare.js';
 import { MicroBatchingEmbedder } from './micro-batcher.js';
 import { loadRules, RegexStage } from './regex-stage.js';
 import type { Stage } from './types.js';
@@ -18,6 +21,8 @@ export interface PipelineInfo {
   readonly embedder: { kind: EmbedderKind; fingerprint: string; reason: string };
   readonly head: { path: string; labels: readonly string[]; trainedOn?: unknown };
   readonly rules: number;
+  /** Header formats, in order. */
+  readonly headerPatterns: readonly string[];
   /** Cache-key masking rules, in order. */
   readonly maskRules: readonly string[];
   /** Every label a stage can produce (head and rules), besides the unclassified label. */
@@ -51,11 +56,23 @@ export async function chooseEmbedder(config: Config): Promise<{ kind: EmbedderKi
   return { kind: 'onnx', reason: 'transformer model and head installed' };
 }
 
+/** Header parsing and masking as configured (the service, training and evaluation share it). */
+export function createPreparer(config: Config): LinePreparer {
+  const headerPatterns = loadHeaderPatterns(resolvePath(config.pipeline.headerPatternsPath));
+  const mask = compileMasker(loadMaskRules(resolvePath(config.pipeline.maskRulesPath)));
+  return new LinePreparer(new HeaderParser(headerPatterns), mask, config.server.maxMessageChars);
+}
+
+/** The head's features for the named embedder, as configured. */
+export async function createFeaturizer(kind: EmbedderKind, config: Config): Promise<LineFeaturizer> {
+  return new LineFeaturizer(await createEmbedder(kind, config));
+}
+
 export interface BuildOverrides {
   /** Use this head instead of the one in config.head.dir (evaluation of a freshly trained head). */
   readonly head?: { head: LogisticHead; path: string };
   /** Keep only these stages (evaluating one stage alone). */
-  readonly stages?: readonly Stage['name'][];
+  readonly stages?: readonly Stage<never>['name'][];
   /** Stage timings (the server's metrics). */
   readonly observer?: PipelineObserver;
 }
@@ -70,14 +87,16 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
   const path = overrides.head?.path ?? headPath(config, kind);
   const head: LogisticHead = overrides.head?.head ?? (await loadHead(path));
   const maskRules = loadMaskRules(resolvePath(config.pipeline.maskRulesPath));
-  const mask = compileMasker(maskRules);
+  const headerPatterns = loadHeaderPatterns(resolvePath(config.pipeline.headerPatternsPath));
+  const preparer = createPreparer(config);
   const created = await createEmbedder(kind, config);
   // The lexical embedder costs microseconds a line: a batching window would only add latency.
   const { batchWindowMs, batchSize } = config.embedder;
   const embedder =
     kind === 'onnx' && batchWindowMs > 0 ? new MicroBatchingEmbedder(created, { windowMs: batchWindowMs, maxBatch: batchSize * 8 }) : created;
+  const features = new LineFeaturizer(embedder);
   const regexStage = new RegexStage(rules);
-  const embeddingStage = new EmbeddingStage(embedder, head, config.pipeline.confidenceThreshold, config.pipeline.unclassifiedLabel);
+  const embeddingStage = new EmbeddingStage(features, head, config.pipeline.confidenceThreshold, config.pipeline.unclassifiedLabel);
   const llmClient = createLlmClient(config.llm);
   // The LLM may answer with any label the service knows: the head's and the rules'.
   const labels = [...new Set([...head.labels, ...regexStage.labels])];
@@ -87,18 +106,21 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
     unclassifiedLabel: config.pipeline.unclassifiedLabel,
     confidence: config.llm.confidence,
     cacheSize: config.llm.cacheSize,
-    mask,
   });
-  const stages: Stage[] = [regexStage, embeddingStage, llmStage];
-  const chosen = overrides.stages ? stages.filter((s) => overrides.stages!.includes(s.name)) : stages;
+  const keep = (name: Stage<never>['name']): boolean => !overrides.stages || overrides.stages.includes(name);
+  const modelStages: Stage[] = [embeddingStage, llmStage].filter((s) => keep(s.name));
+  const llmUsed = llmClient !== null && keep('llm');
+  // With no LLM, routing a source straight to it would only turn its lines into Unclassified.
+  const llmSources = llmUsed ? config.pipeline.llmSources : [];
   const pipeline = new Pipeline({
-    stages: chosen,
+    rowStages: keep('regex') ? [regexStage] : [],
+    stages: modelStages,
     // With no LLM to ask, a fallback is as final as any other decision.
-    cacheFallbacks: llmClient === null || !chosen.includes(llmStage),
-    llmSources: config.pipeline.llmSources,
+    cacheFallbacks: !llmUsed,
+    llmSources,
     unclassifiedLabel: config.pipeline.unclassifiedLabel,
     cacheSize: config.pipeline.cacheSize,
-    mask,
+    preparer,
     observer: overrides.observer,
   });
   return {
@@ -106,12 +128,13 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
     llmClient,
     llmStage,
     info: {
-      embedder: { kind, fingerprint: embedder.fingerprint, reason },
+      embedder: { kind, fingerprint: features.fingerprint, reason },
       head: { path, labels: head.labels, trainedOn: head.training?.dataSha256 },
       rules: rules.length,
+      headerPatterns: headerPatterns.map((p) => p.name),
       maskRules: maskRules.map((r) => r.name),
       labels,
-      llmSources: config.pipeline.llmSources,
+      llmSources,
       unclassifiedLabel: config.pipeline.unclassifiedLabel,
       llm: { enabled: llmClient !== null, model: llmClient ? config.llm.model : undefined },
       loadMs: Math.round(performance.now() - started),

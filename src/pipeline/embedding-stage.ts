@@ -1,23 +1,27 @@
-import type { Embedder } from '../embedders/types.js';
 import type { LogisticHead } from '../models/head.js';
-import type { LogRecord, Stage, Verdict } from './types.js';
+import type { LineFeaturizer } from './line-features.js';
+import type { PreparedRecord, Stage, Verdict } from './types.js';
 
-/** Stage 2: sentence embedding + logistic-regression head. Below the threshold a verdict is only a guess. */
+/**
+ * Stage 2: the head over the line's features (embedding of the masked message, level,
+ * component). Below the threshold a verdict is only a guess: the LLM may do better, and with no
+ * LLM the guess is the answer (`fallback`, with its confidence).
+ */
 export class EmbeddingStage implements Stage {
   readonly name = 'embedding' as const;
 
   constructor(
-    readonly embedder: Embedder,
+    readonly features: LineFeaturizer,
     readonly head: LogisticHead,
     private readonly threshold: number,
     /** A head trained with a background class says so with this label; the LLM may know better. */
     private readonly unclassifiedLabel = 'Unclassified',
   ) {
-    head.assertCompatible(embedder);
+    head.assertCompatible(features);
   }
 
-  async classify(records: readonly LogRecord[]): Promise<Verdict[]> {
-    const vectors = await this.embedder.embed(records.map((r) => r.message));
+  async classify(records: readonly PreparedRecord[]): Promise<Verdict[]> {
+    const vectors = await this.features.featurize(records.map((r) => r.line));
     return vectors.map((vector) => {
       const p = this.head.predictProba(vector);
       let best = 0;
@@ -28,6 +32,6 @@ export class EmbeddingStage implements Stage {
   }
 
   async close(): Promise<void> {
-    await this.embedder.close?.();
+    await this.features.close();
   }
 }

@@ -1,16 +1,19 @@
 import { LRUCache } from 'lru-cache';
-import { maskMessage } from './masking.js';
-import type { Decision, LogRecord, Stage, StageName } from './types.js';
+import type { LinePreparer } from './prepare.js';
+import type { Decision, LogRecord, PreparedRecord, Stage, StageName, Verdict } from './types.js';
 
 export interface PipelineOptions {
-  /** Stages, cheapest first. */
+  /** Stages that see each row's own message and run on every row before the cache (the rules). */
+  readonly rowStages?: readonly Stage<LogRecord>[];
+  /** Stages behind the cache, cheapest first: they see only the prepared line. */
   readonly stages: readonly Stage[];
   /** Sources whose records skip every stage but the LLM. */
   readonly llmSources: readonly string[];
   readonly unclassifiedLabel: string;
-  /** Decisions remembered per (route, masked message); 0 disables the cache. */
+  /** Decisions remembered per (route, prepared line); 0 disables the cache. */
   readonly cacheSize: number;
-  readonly mask?: (message: string) => string;
+  /** Header parsing and masking. */
+  readonly preparer: LinePreparer;
   /**
    * Remember fallback decisions too. Safe when no stage can later do better (no LLM
    * configured): without it every repeat of an unsure template runs the embedder again.
@@ -44,9 +47,11 @@ export interface PipelineStats {
 const DIRECT_STAGE = 'llm';
 
 /**
- * Composes the stages: each record goes through them in order until one gives a firm verdict;
- * tentative verdicts are remembered as the fallback guess. Identical masked messages are
- * decided once, within a batch and across batches through an LRU cache.
+ * Composes the stages. Each row is prepared once (header split, masked); the row stages (rules)
+ * see its own message; the rest see only the prepared line, so rows with the same prepared line
+ * are decided once, within a batch and across batches through an LRU cache — a cached decision
+ * is a function of exactly what the deciding stage saw. Tentative verdicts are remembered as
+ * the fallback guess.
  */
 export class Pipeline {
   readonly stats: PipelineStats = {
@@ -60,36 +65,62 @@ export class Pipeline {
   };
   private readonly cache?: LRUCache<string, Decision>;
   private readonly llmSources: ReadonlySet<string>;
-  private readonly mask: (message: string) => string;
 
   constructor(private readonly options: PipelineOptions) {
     this.llmSources = new Set(options.llmSources);
-    this.mask = options.mask ?? maskMessage;
     if (options.cacheSize > 0) this.cache = new LRUCache({ max: options.cacheSize });
   }
 
-  get stages(): readonly Stage[] {
-    return this.options.stages;
+  get stages(): readonly Stage<never>[] {
+    return [...(this.options.rowStages ?? []), ...this.options.stages];
   }
 
-  /** Share of rows answered without running a stage (LRU hits and in-batch duplicates). */
+  /** Share of rows answered without running a model stage (LRU hits and in-batch duplicates). */
   get cacheHitRate(): { lru: number; overall: number } {
     const { rows, cacheHits, batchDuplicates } = this.stats;
     return { lru: rows ? cacheHits / rows : 0, overall: rows ? (cacheHits + batchDuplicates) / rows : 0 };
   }
 
-  /** The masked cache key of a message (for benchmarks and debugging). */
+  /** The prepared line of a message, as text: its cache key (for benchmarks and debugging). */
   maskOf(message: string): string {
-    return this.mask(message);
+    return this.options.preparer.prepare(message).text;
+  }
+
+  /** What one stage alone says about each record, seeing what it sees in the pipeline (self-tests, threshold curves). */
+  async stageVerdicts(name: Stage<never>['name'], records: readonly LogRecord[]): Promise<(Verdict | undefined)[]> {
+    const prepared = records.map((r) => this.options.preparer.prepare(r.message));
+    const rowStage = this.options.rowStages?.find((s) => s.name === name);
+    if (rowStage) return rowStage.classify(records.map((r, i) => ({ source: r.source, message: prepared[i].body })));
+    const stage = this.options.stages.find((s) => s.name === name);
+    if (!stage) throw new Error(`no ${name} stage in this pipeline`);
+    return stage.classify(records.map((r, i) => ({ source: r.source, message: prepared[i].text, line: prepared[i].line })));
   }
 
   async classify(records: readonly LogRecord[]): Promise<Decision[]> {
     const decisions = new Array<Decision>(records.length);
-    // One representative record per distinct key; the rest copy its decision.
-    const pending = new Map<string, { record: LogRecord; rows: number[] }>();
+    const prepared = records.map((r) => this.options.preparer.prepare(r.message));
+
+    // Rules first, on every row's own message (LLM-routed sources skip them).
+    let open = records.map((_, i) => i).filter((i) => !this.llmSources.has(records[i].source));
+    for (const stage of this.options.rowStages ?? []) {
+      if (open.length === 0) break;
+      const verdicts = await this.run(stage, open.map((i) => ({ source: records[i].source, message: prepared[i].body })));
+      if (!verdicts) continue;
+      const still: number[] = [];
+      open.forEach((i, k) => {
+        const v = verdicts[k];
+        if (v && !v.tentative) decisions[i] = { label: v.label, stage: stage.name, confidence: v.confidence };
+        else still.push(i);
+      });
+      open = still;
+    }
+
+    // The rest: one representative record per distinct prepared line; the others copy its decision.
+    const pending = new Map<string, { record: PreparedRecord; rows: number[] }>();
     for (let i = 0; i < records.length; i++) {
+      if (decisions[i]) continue;
       const record = records[i];
-      const key = `${this.llmSources.has(record.source) ? 'L' : 'S'}\u0000${this.mask(record.message)}`;
+      const key = `${this.llmSources.has(record.source) ? 'L' : 'S'}\u0000${prepared[i].text}`;
       const cached = this.cache?.get(key);
       if (cached) {
         decisions[i] = cached;
@@ -101,7 +132,7 @@ export class Pipeline {
       if (entry) {
         entry.rows.push(i);
         this.stats.batchDuplicates++;
-      } else pending.set(key, { record, rows: [i] });
+      } else pending.set(key, { record: { source: record.source, message: prepared[i].text, line: prepared[i].line }, rows: [i] });
     }
 
     const keys = [...pending.keys()];
@@ -121,8 +152,22 @@ export class Pipeline {
     return decisions;
   }
 
-  /** Runs unique records through the stages. */
-  private async decide(records: readonly LogRecord[]): Promise<Decision[]> {
+  /** One stage call, timed and counted; undefined when the stage threw (its records move on). */
+  private async run<R extends LogRecord>(stage: Stage<R>, records: readonly R[]): Promise<(Verdict | undefined)[] | undefined> {
+    const started = performance.now();
+    try {
+      const verdicts = await stage.classify(records);
+      this.options.observer?.stageCall?.(stage.name, records.length, (performance.now() - started) / 1000, false);
+      return verdicts;
+    } catch {
+      this.options.observer?.stageCall?.(stage.name, records.length, (performance.now() - started) / 1000, true);
+      this.stats.stageFailures[stage.name] = (this.stats.stageFailures[stage.name] ?? 0) + 1;
+      return undefined;
+    }
+  }
+
+  /** Runs unique prepared records through the stages behind the cache. */
+  private async decide(records: readonly PreparedRecord[]): Promise<Decision[]> {
     const result = new Array<Decision | undefined>(records.length);
     const guesses = new Array<Decision | undefined>(records.length);
     for (const stage of this.options.stages) {
@@ -134,16 +179,8 @@ export class Pipeline {
         open.push(i);
       }
       if (open.length === 0) continue;
-      let verdicts;
-      const started = performance.now();
-      try {
-        verdicts = await stage.classify(open.map((i) => records[i]));
-        this.options.observer?.stageCall?.(stage.name, open.length, (performance.now() - started) / 1000, false);
-      } catch {
-        this.options.observer?.stageCall?.(stage.name, open.length, (performance.now() - started) / 1000, true);
-        this.stats.stageFailures[stage.name] = (this.stats.stageFailures[stage.name] ?? 0) + 1;
-        continue;
-      }
+      const verdicts = await this.run(stage, open.map((i) => records[i]));
+      if (!verdicts) continue;
       open.forEach((i, k) => {
         const v = verdicts[k];
         if (!v) return;
@@ -167,6 +204,6 @@ export class Pipeline {
   }
 
   async close(): Promise<void> {
-    for (const stage of this.options.stages) await stage.close?.();
+    for (const stage of this.stages) await (stage as Stage<LogRecord>).close?.();
   }
 }

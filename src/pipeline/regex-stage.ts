@@ -59,7 +59,7 @@ export async function loadRules(path: string): Promise<CompiledRule[]> {
   return compileRules(json, path);
 }
 
-export class RegexStage implements Stage {
+export class RegexStage implements Stage<LogRecord> {
   readonly name = 'regex' as const;
   constructor(private readonly rules: readonly CompiledRule[]) {}
 

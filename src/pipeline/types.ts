@@ -1,10 +1,32 @@
 /** The names a row's `label_stage` column can take. */
 export type StageName = 'regex' | 'embedding' | 'llm' | 'fallback' | 'error';
 
-/** One log line as the pipeline sees it. */
+import type { Severity } from './line-header.js';
+
+/** One log line as it arrives. */
 export interface LogRecord {
   readonly source: string;
   readonly message: string;
+}
+
+/**
+ * What the model stages see of a line: its header's level and component and its message with
+ * the variable parts masked. Two lines with the same PreparedLine get the same decision, which
+ * is why decisions can be cached by it (the timestamp, host, ids and numbers are not in it).
+ */
+export interface PreparedLine {
+  readonly level?: Severity;
+  readonly component?: string;
+  /** The masked message (header removed). */
+  readonly text: string;
+}
+
+/**
+ * A record for the stages behind the cache: `message` is the prepared line as text
+ * (`[level] component: text`), the whole of what they may base a verdict on.
+ */
+export interface PreparedRecord extends LogRecord {
+  readonly line: PreparedLine;
 }
 
 /** What a stage says about one record. */
@@ -19,14 +41,19 @@ export interface Verdict {
   readonly tentative?: boolean;
 }
 
-/** A pipeline stage. Stages are batched: one call decides (or passes on) many records. */
-export interface Stage {
+/**
+ * A pipeline stage. Stages are batched: one call decides (or passes on) many records.
+ * A `Stage<LogRecord>` sees each row's own message and runs on every row, before the cache
+ * (the regex rules); a `Stage<PreparedRecord>` sees only the prepared line, so its decisions
+ * are cached and shared by every row with the same prepared line.
+ */
+export interface Stage<R extends LogRecord = PreparedRecord> {
   readonly name: Exclude<StageName, 'fallback' | 'error'>;
   /**
    * Returns one entry per record, in order: a Verdict, or undefined to pass the record on.
    * Throwing fails the whole batch for this stage only; the pipeline counts it and moves on.
    */
-  classify(records: readonly LogRecord[]): Promise<(Verdict | undefined)[]>;
+  classify(records: readonly R[]): Promise<(Verdict | undefined)[]>;
   close?(): Promise<void>;
 }
 

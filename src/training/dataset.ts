@@ -5,12 +5,15 @@ export interface LabelledLogRow {
   readonly source: string;
   readonly message: string;
   readonly label: string;
+  /** The line's template id, when the file has an `event_id` (or `template`) column. */
+  readonly template?: string;
 }
 
 export class DatasetError extends Error {}
 
 const MESSAGE_COLUMNS = ['log_message', 'message'];
 const LABEL_COLUMNS = ['target_label', 'label'];
+const TEMPLATE_COLUMNS = ['event_id', 'template', 'template_id'];
 
 /** Reads a labelled CSV (source, log_message|message, target_label|label) with errors that name the problem. */
 export async function readLabelledCsv(path: string): Promise<LabelledLogRow[]> {
@@ -32,6 +35,7 @@ export async function readLabelledCsv(path: string): Promise<LabelledLogRow[]> {
   const sourceAt = header.indexOf('source');
   const messageAt = find(MESSAGE_COLUMNS);
   const labelAt = find(LABEL_COLUMNS);
+  const templateAt = find(TEMPLATE_COLUMNS);
   const missing = [
     messageAt < 0 ? 'log_message' : '',
     labelAt < 0 ? 'target_label' : '',
@@ -43,7 +47,8 @@ export async function readLabelledCsv(path: string): Promise<LabelledLogRow[]> {
     const message = r[messageAt] ?? '';
     const label = r[labelAt] ?? '';
     if (!label) throw new DatasetError(`${path} row ${i + 1}: empty target_label`);
-    rows.push({ source: sourceAt >= 0 ? (r[sourceAt] ?? '') : '', message, label });
+    const template = templateAt >= 0 && r[templateAt] ? r[templateAt] : undefined;
+    rows.push({ source: sourceAt >= 0 ? (r[sourceAt] ?? '') : '', message, label, ...(template !== undefined && { template }) });
   }
   if (rows.length === 0) throw new DatasetError(`${path} has a header but no rows`);
   return rows;

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Embedder, Vector } from '../embedders/types.js';
+import type { Vector } from '../embedders/types.js';
+import type { LineFeaturizer } from '../pipeline/line-features.js';
+import type { LinePreparer } from '../pipeline/prepare.js';
 import { encodeMatrix, type HeadFile, LogisticHead } from '../models/head.js';
 import type { LabelledLogRow } from './dataset.js';
 import { classificationReport, calibration, type ClassificationReport } from './metrics.js';
@@ -17,6 +19,23 @@ export interface TrainOptions {
   readonly epochs?: number;
   readonly learningRate?: number;
   readonly dataName?: string;
+  /**
+   * How classes are weighted in the loss: `balanced` (inverse frequency), `sqrt` (inverse square
+   * root) or `none` (as in the data: the corpus's label mix is the prior the head learns).
+   */
+  readonly classWeighting?: ClassWeighting;
+}
+
+export type ClassWeighting = 'balanced' | 'sqrt' | 'none';
+
+/** Per-class loss weights for the given counts, normalised to a mean of 1 over the rows. */
+export function classWeights(counts: ArrayLike<number>, weighting: ClassWeighting): Float64Array {
+  const total = Array.from(counts).reduce((a, b) => a + b, 0);
+  const raw = Float64Array.from(counts, (c) => (c === 0 ? 0 : weighting === 'balanced' ? 1 / c : weighting === 'sqrt' ? 1 / Math.sqrt(c) : 1));
+  let mean = 0;
+  for (let i = 0; i < raw.length; i++) mean += raw[i] * counts[i];
+  mean /= total || 1;
+  return raw.map((w) => (mean > 0 ? w / mean : w));
 }
 
 export interface TrainResult {
@@ -33,7 +52,12 @@ const pick = <T>(items: readonly T[], idx: readonly number[]): T[] => idx.map((i
  * Fits a head: stratified hold-out for the report, a validation slice for temperature
  * scaling, softmax regression with balanced class weights on the rest. Deterministic.
  */
-export async function trainHead(rows: readonly LabelledLogRow[], embedder: Embedder, options: TrainOptions = {}): Promise<TrainResult> {
+export async function trainHead(
+  rows: readonly LabelledLogRow[],
+  features: LineFeaturizer,
+  preparer: LinePreparer,
+  options: TrainOptions = {},
+): Promise<TrainResult> {
   const seed = options.seed ?? 42;
   const split = options.split ?? 'random';
   const labels = [...new Set(rows.map((r) => r.label))].sort();
@@ -45,28 +69,28 @@ export async function trainHead(rows: readonly LabelledLogRow[], embedder: Embed
   const fitIdx = pick(outer.train, inner.train);
   const valIdx = pick(outer.train, inner.test);
 
-  const vectors: Vector[] = await embedder.embed(rows.map((r) => r.message));
+  const vectors: Vector[] = await features.featurize(rows.map((r) => preparer.prepare(r.message).line));
   const y = rows.map((r) => labels.indexOf(r.label));
 
   const counts = new Float64Array(labels.length);
   for (const i of fitIdx) counts[y[i]]++;
-  const classWeights = counts.map((c) => (c === 0 ? 0 : fitIdx.length / (labels.length * c)));
+  const weighting = options.classWeighting ?? 'sqrt';
 
   const fitted = fitSoftmaxRegression(pick(vectors, fitIdx), pick(y, fitIdx), {
-    dimension: embedder.dimension,
+    dimension: features.dimension,
     classes: labels.length,
     l2: options.l2,
     epochs: options.epochs,
     learningRate: options.learningRate,
     seed,
-    classWeights,
+    classWeights: classWeights(counts, weighting),
   });
 
   const draft: HeadFile = {
     format: 'logsift-head/v1',
     labels,
-    embedder: { kind: embedder.kind, fingerprint: embedder.fingerprint, dimension: embedder.dimension },
-    weights: encodeMatrix(fitted.weights, labels.length, embedder.dimension),
+    embedder: { kind: features.kind, fingerprint: features.fingerprint, dimension: features.dimension },
+    weights: encodeMatrix(fitted.weights, labels.length, features.dimension),
     bias: [...fitted.bias],
     temperature: 1,
   };
@@ -100,6 +124,7 @@ export async function trainHead(rows: readonly LabelledLogRow[], embedder: Embed
         rows: rows.length,
         split,
         seed,
+        classWeighting: weighting,
         counts: { train: fitIdx.length, validation: valIdx.length, test: outer.test.length },
         holdout: { accuracy: report.accuracy, macroF1: report.macro.f1, ece },
         finalLoss: fitted.finalLoss,
