@@ -86,7 +86,7 @@ export async function corpusCommand(argv: string[]): Promise<number> {
 
   const out = resolve(process.cwd(), values.out ?? 'data/corpus.csv');
   const generated = generateCorpus({ seed, rows, families });
-  const csv = stringify(generated, { header: true, columns: ['source', 'log_message', 'target_label'] });
+  const csv = stringify(generated, { header: true, columns: ['source', 'log_message', 'target_label', 'family'] });
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, csv);
   const counts = templateCounts(families);

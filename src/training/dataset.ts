@@ -7,6 +7,8 @@ export interface LabelledLogRow {
   readonly label: string;
   /** The line's template id, when the file has an `event_id` (or `template`) column. */
   readonly template?: string;
+  /** The row's group, when the file has a `family` column (the corpus: its template family). */
+  readonly group?: string;
 }
 
 export class DatasetError extends Error {}
@@ -36,6 +38,7 @@ export async function readLabelledCsv(path: string): Promise<LabelledLogRow[]> {
   const messageAt = find(MESSAGE_COLUMNS);
   const labelAt = find(LABEL_COLUMNS);
   const templateAt = find(TEMPLATE_COLUMNS);
+  const groupAt = header.indexOf('family');
   const missing = [
     messageAt < 0 ? 'log_message' : '',
     labelAt < 0 ? 'target_label' : '',
@@ -48,7 +51,8 @@ export async function readLabelledCsv(path: string): Promise<LabelledLogRow[]> {
     const label = r[labelAt] ?? '';
     if (!label) throw new DatasetError(`${path} row ${i + 1}: empty target_label`);
     const template = templateAt >= 0 && r[templateAt] ? r[templateAt] : undefined;
-    rows.push({ source: sourceAt >= 0 ? (r[sourceAt] ?? '') : '', message, label, ...(template !== undefined && { template }) });
+    const group = groupAt >= 0 && r[groupAt] ? r[groupAt] : undefined;
+    rows.push({ source: sourceAt >= 0 ? (r[sourceAt] ?? '') : '', message, label, ...(template !== undefined && { template }), ...(group !== undefined && { group }) });
   }
   if (rows.length === 0) throw new DatasetError(`${path} has a header but no rows`);
   return rows;

@@ -6,6 +6,7 @@ import { encodeMatrix, type HeadFile, LogisticHead } from '../models/head.js';
 import type { LabelledLogRow } from './dataset.js';
 import { classificationReport, calibration, type ClassificationReport } from './metrics.js';
 import { fitSoftmaxRegression, fitTemperature } from './softmax-regression.js';
+import { mulberry32 } from './random.js';
 import { splitIndices, type SplitKind } from './split.js';
 
 export interface TrainOptions {
@@ -48,6 +49,18 @@ export interface TrainResult {
 
 const pick = <T>(items: readonly T[], idx: readonly number[]): T[] => idx.map((i) => items[i]);
 
+/** A quarter of the groups (families) among `idx`, seeded; undefined when there are fewer than 4. */
+function calibrationGroups(rows: readonly LabelledLogRow[], idx: readonly number[], seed: number): Set<string> | undefined {
+  const groups = [...new Set(idx.map((i) => rows[i].group).filter((g): g is string => g !== undefined))].sort();
+  if (groups.length < 4) return undefined;
+  const random = mulberry32(seed + 7);
+  for (let i = groups.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [groups[i], groups[j]] = [groups[j], groups[i]];
+  }
+  return new Set(groups.slice(0, Math.ceil(groups.length / 4)));
+}
+
 /**
  * Fits a head: stratified hold-out for the report, a validation slice for temperature
  * scaling, softmax regression with balanced class weights on the rest. Deterministic.
@@ -65,9 +78,14 @@ export async function trainHead(
   const asSplitRows = rows.map((r) => ({ message: r.message, label: r.label }));
 
   const outer = splitIndices(asSplitRows, { kind: split, testFraction: options.testFraction ?? 0.2, seed });
-  const inner = splitIndices(pick(asSplitRows, outer.train), { kind: split, testFraction: options.validationFraction ?? 0.15, seed: seed + 1 });
+  // With families (the corpus's `family` column) the temperature is fitted on families the head
+  // has not seen: confidences must hold on systems never trained on, not only on the corpus.
+  const heldOutGroups = calibrationGroups(rows, outer.train, seed);
+  const inner = heldOutGroups
+    ? { train: outer.train.map((_, k) => k), test: [] as number[] }
+    : splitIndices(pick(asSplitRows, outer.train), { kind: split, testFraction: options.validationFraction ?? 0.15, seed: seed + 1 });
   const fitIdx = pick(outer.train, inner.train);
-  const valIdx = pick(outer.train, inner.test);
+  const valIdx = heldOutGroups ? fitIdx.filter((i) => heldOutGroups.has(rows[i].group!)) : pick(outer.train, inner.test);
 
   const vectors: Vector[] = await features.featurize(rows.map((r) => preparer.prepare(r.message).line));
   const y = rows.map((r) => labels.indexOf(r.label));
@@ -76,26 +94,32 @@ export async function trainHead(
   for (const i of fitIdx) counts[y[i]]++;
   const weighting = options.classWeighting ?? 'sqrt';
 
-  const fitted = fitSoftmaxRegression(pick(vectors, fitIdx), pick(y, fitIdx), {
-    dimension: features.dimension,
-    classes: labels.length,
-    l2: options.l2,
-    epochs: options.epochs,
-    learningRate: options.learningRate,
-    seed,
-    classWeights: classWeights(counts, weighting),
-  });
-
-  const draft: HeadFile = {
+  const fit = (idx: readonly number[]) =>
+    fitSoftmaxRegression(pick(vectors, idx), pick(y, idx), {
+      dimension: features.dimension,
+      classes: labels.length,
+      l2: options.l2,
+      epochs: options.epochs,
+      learningRate: options.learningRate,
+      seed,
+      classWeights: classWeights(counts, weighting),
+    });
+  const fitted = fit(fitIdx);
+  const asHead = (model: ReturnType<typeof fit>): LogisticHead =>
+    new LogisticHead({ ...draftOf(model), temperature: 1 });
+  const draftOf = (model: ReturnType<typeof fit>): HeadFile => ({
     format: 'logsift-head/v1',
     labels,
     embedder: { kind: features.kind, fingerprint: features.fingerprint, dimension: features.dimension },
-    weights: encodeMatrix(fitted.weights, labels.length, features.dimension),
-    bias: [...fitted.bias],
+    weights: encodeMatrix(model.weights, labels.length, features.dimension),
+    bias: [...model.bias],
     temperature: 1,
-  };
-  const uncalibrated = new LogisticHead(draft);
-  const temperature = valIdx.length > 0 ? fitTemperature(valIdx.map((i) => uncalibrated.logits(vectors[i])), pick(y, valIdx)) : 1;
+  });
+  // The head whose logits calibrate the temperature: with held-out families, one fitted without them.
+  const calibrating = heldOutGroups ? asHead(fit(fitIdx.filter((i) => !heldOutGroups.has(rows[i].group!)))) : asHead(fitted);
+
+  const draft = draftOf(fitted);
+  const temperature = valIdx.length > 0 ? fitTemperature(valIdx.map((i) => calibrating.logits(vectors[i])), pick(y, valIdx)) : 1;
   const head = new LogisticHead({ ...draft, temperature });
 
   const truth: string[] = [];
@@ -125,6 +149,7 @@ export async function trainHead(
         split,
         seed,
         classWeighting: weighting,
+        ...(heldOutGroups && { temperatureFittedOn: `held-out families: ${[...heldOutGroups].sort().join(', ')}` }),
         counts: { train: fitIdx.length, validation: valIdx.length, test: outer.test.length },
         holdout: { accuracy: report.accuracy, macroF1: report.macro.f1, ece },
         finalLoss: fitted.finalLoss,
