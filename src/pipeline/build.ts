@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { headPath, resolvePath } from '../config.js';
 import { createEmbedder, type EmbedderKind } from '../embedders/index.js';
 import { createLlmClient, type LlmClient } from '../llm/client.js';
-import { loadHead, type LogisticHead } from '../models/head.js';
+import { loadHead, type LoadedHead } from '../models/head.js';
 import { transformerInstalled } from '../models/fetch.js';
 import { EmbeddingStage } from './embedding-stage.js';
 import { LlmStage } from './llm-stage.js';
@@ -53,7 +53,7 @@ export async function chooseEmbedder(config: Config): Promise<{ kind: EmbedderKi
 
 export interface BuildOverrides {
   /** Use this head instead of the one in config.head.dir (evaluation of a freshly trained head). */
-  readonly head?: { head: LogisticHead; path: string };
+  readonly head?: { head: LoadedHead; path: string };
   /** Keep only these stages (evaluating one stage alone). */
   readonly stages?: readonly Stage['name'][];
   /** Stage timings (the server's metrics). */
@@ -68,7 +68,7 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
     : await chooseEmbedder(config);
   const rules = await loadRules(resolvePath(config.regex.rulesPath));
   const path = overrides.head?.path ?? headPath(config, kind);
-  const head: LogisticHead = overrides.head?.head ?? (await loadHead(path));
+  const head: LoadedHead = overrides.head?.head ?? (await loadHead(path));
   const maskRules = loadMaskRules(resolvePath(config.pipeline.maskRulesPath));
   const mask = compileMasker(maskRules);
   const created = await createEmbedder(kind, config);

@@ -1,5 +1,5 @@
 import type { Embedder } from '../embedders/types.js';
-import type { LogisticHead } from '../models/head.js';
+import type { LoadedHead } from '../models/head.js';
 import type { LogRecord, Stage, Verdict } from './types.js';
 
 /** Stage 2: sentence embedding + logistic-regression head. Below the threshold a verdict is only a guess. */
@@ -8,7 +8,7 @@ export class EmbeddingStage implements Stage {
 
   constructor(
     readonly embedder: Embedder,
-    readonly head: LogisticHead,
+    readonly head: LoadedHead,
     private readonly threshold: number,
     /** A head trained with a background class says so with this label; the LLM may know better. */
     private readonly unclassifiedLabel = 'Unclassified',

@@ -5,6 +5,8 @@ export interface LabelledLogRow {
   readonly source: string;
   readonly message: string;
   readonly label: string;
+  /** The row's template id, from an `event_id` column when the file has one (e.g. Loghub's EventId). */
+  readonly eventId?: string;
 }
 
 export class DatasetError extends Error {}
@@ -12,7 +14,7 @@ export class DatasetError extends Error {}
 const MESSAGE_COLUMNS = ['log_message', 'message'];
 const LABEL_COLUMNS = ['target_label', 'label'];
 
-/** Reads a labelled CSV (source, log_message|message, target_label|label) with errors that name the problem. */
+/** Reads a labelled CSV (source, log_message|message, target_label|label, optional event_id) with errors that name the problem. */
 export async function readLabelledCsv(path: string): Promise<LabelledLogRow[]> {
   let text: string;
   try {
@@ -32,6 +34,7 @@ export async function readLabelledCsv(path: string): Promise<LabelledLogRow[]> {
   const sourceAt = header.indexOf('source');
   const messageAt = find(MESSAGE_COLUMNS);
   const labelAt = find(LABEL_COLUMNS);
+  const eventIdAt = header.indexOf('event_id');
   const missing = [
     messageAt < 0 ? 'log_message' : '',
     labelAt < 0 ? 'target_label' : '',
@@ -43,7 +46,8 @@ export async function readLabelledCsv(path: string): Promise<LabelledLogRow[]> {
     const message = r[messageAt] ?? '';
     const label = r[labelAt] ?? '';
     if (!label) throw new DatasetError(`${path} row ${i + 1}: empty target_label`);
-    rows.push({ source: sourceAt >= 0 ? (r[sourceAt] ?? '') : '', message, label });
+    const row = { source: sourceAt >= 0 ? (r[sourceAt] ?? '') : '', message, label };
+    rows.push(eventIdAt >= 0 ? { ...row, eventId: r[eventIdAt] ?? '' } : row);
   }
   if (rows.length === 0) throw new DatasetError(`${path} has a header but no rows`);
   return rows;

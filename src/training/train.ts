@@ -1,26 +1,32 @@
 import { createHash } from 'node:crypto';
-import type { Embedder, Vector } from '../embedders/types.js';
-import { encodeMatrix, type HeadFile, LogisticHead } from '../models/head.js';
+import type { Embedder } from '../embedders/types.js';
+import { argmax, type HeadKind } from '../models/head-model.js';
+import { headFileFor, LoadedHead, type HeadFile } from '../models/head.js';
 import type { LabelledLogRow } from './dataset.js';
+import { featureDimension, featurize } from './features.js';
+import { classWeights, fitHead, type ClassWeighting, type HeadHyperparameters } from './heads.js';
 import { classificationReport, calibration, type ClassificationReport } from './metrics.js';
-import { fitSoftmaxRegression, fitTemperature } from './softmax-regression.js';
 import { splitIndices, type SplitKind } from './split.js';
 
-export interface TrainOptions {
+export interface TrainOptions extends HeadHyperparameters {
+  /** Which model to fit (default softmax). */
+  readonly head?: HeadKind;
+  /** How labels are weighted in the loss (default balanced). */
+  readonly classWeighting?: ClassWeighting;
   readonly split?: SplitKind;
   /** Share of rows held out for the report. */
   readonly testFraction?: number;
   /** Share of the remaining rows used to fit the temperature. */
   readonly validationFraction?: number;
   readonly seed?: number;
-  readonly l2?: number;
-  readonly epochs?: number;
-  readonly learningRate?: number;
   readonly dataName?: string;
 }
 
 export interface TrainResult {
+  /** The head file to write. */
   readonly head: HeadFile;
+  /** The same head, loaded. */
+  readonly model: LoadedHead;
   /** Scores of the written head on the held-out rows. */
   readonly report: ClassificationReport;
   readonly ece: number;
@@ -30,57 +36,61 @@ export interface TrainResult {
 const pick = <T>(items: readonly T[], idx: readonly number[]): T[] => idx.map((i) => items[i]);
 
 /**
- * Fits a head: stratified hold-out for the report, a validation slice for temperature
- * scaling, softmax regression with balanced class weights on the rest. Deterministic.
+ * The row split of training: a stratified hold-out for the report, then a validation slice of
+ * the rest for the temperature; the head fits on what remains. Deterministic for a seed.
+ */
+export function trainingSplit(
+  rows: readonly { message: string; label: string }[],
+  options: { split: SplitKind; testFraction: number; validationFraction: number; seed: number },
+): { fit: number[]; validation: number[]; test: number[] } {
+  const { split, seed } = options;
+  const outer = splitIndices(rows, { kind: split, testFraction: options.testFraction, seed });
+  const inner = splitIndices(pick(rows, outer.train), { kind: split, testFraction: options.validationFraction, seed: seed + 1 });
+  return { fit: pick(outer.train, inner.train), validation: pick(outer.train, inner.test), test: outer.test };
+}
+
+/** The sorted label set of labelled rows (a head's label order). */
+export function labelSet(rows: readonly { label: string }[]): string[] {
+  const labels = [...new Set(rows.map((r) => r.label))].sort();
+  if (labels.length < 2) throw new Error(`need at least two labels to train, found ${labels.length}`);
+  return labels;
+}
+
+/**
+ * Fits a head of the chosen kind: stratified hold-out for the report, a validation slice for
+ * temperature scaling, the model with (by default balanced) class weights on the rest. Deterministic.
  */
 export async function trainHead(rows: readonly LabelledLogRow[], embedder: Embedder, options: TrainOptions = {}): Promise<TrainResult> {
   const seed = options.seed ?? 42;
   const split = options.split ?? 'random';
-  const labels = [...new Set(rows.map((r) => r.label))].sort();
-  if (labels.length < 2) throw new Error(`need at least two labels to train, found ${labels.length}`);
-  const asSplitRows = rows.map((r) => ({ message: r.message, label: r.label }));
-
-  const outer = splitIndices(asSplitRows, { kind: split, testFraction: options.testFraction ?? 0.2, seed });
-  const inner = splitIndices(pick(asSplitRows, outer.train), { kind: split, testFraction: options.validationFraction ?? 0.15, seed: seed + 1 });
-  const fitIdx = pick(outer.train, inner.train);
-  const valIdx = pick(outer.train, inner.test);
-
-  const vectors: Vector[] = await embedder.embed(rows.map((r) => r.message));
-  const y = rows.map((r) => labels.indexOf(r.label));
-
-  const counts = new Float64Array(labels.length);
-  for (const i of fitIdx) counts[y[i]]++;
-  const classWeights = counts.map((c) => (c === 0 ? 0 : fitIdx.length / (labels.length * c)));
-
-  const fitted = fitSoftmaxRegression(pick(vectors, fitIdx), pick(y, fitIdx), {
-    dimension: embedder.dimension,
-    classes: labels.length,
-    l2: options.l2,
-    epochs: options.epochs,
-    learningRate: options.learningRate,
+  const kind = options.head ?? 'softmax';
+  const weighting = options.classWeighting ?? 'balanced';
+  const labels = labelSet(rows);
+  const { fit: fitIdx, validation: valIdx, test: testIdx } = trainingSplit(rows, {
+    split,
+    testFraction: options.testFraction ?? 0.2,
+    validationFraction: options.validationFraction ?? 0.15,
     seed,
-    classWeights,
   });
 
-  const draft: HeadFile = {
-    format: 'logsift-head/v1',
-    labels,
-    embedder: { kind: embedder.kind, fingerprint: embedder.fingerprint, dimension: embedder.dimension },
-    weights: encodeMatrix(fitted.weights, labels.length, embedder.dimension),
-    bias: [...fitted.bias],
-    temperature: 1,
-  };
-  const uncalibrated = new LogisticHead(draft);
-  const temperature = valIdx.length > 0 ? fitTemperature(valIdx.map((i) => uncalibrated.logits(vectors[i])), pick(y, valIdx)) : 1;
-  const head = new LogisticHead({ ...draft, temperature });
+  const vectors = await featurize(rows, embedder);
+  const dimension = featureDimension(embedder);
+  const y = rows.map((r) => labels.indexOf(r.label));
+  const fitY = pick(y, fitIdx);
+  const { l2, epochs, learningRate, hidden, alpha } = options;
+  const fitted = fitHead(kind, { xs: pick(vectors, fitIdx), ys: fitY, labels, dimension }, {
+    seed,
+    classWeights: classWeights(fitY, labels.length, weighting),
+    validation: { xs: pick(vectors, valIdx), ys: pick(y, valIdx) },
+    hyperparameters: { l2, epochs, learningRate, hidden, alpha },
+  });
 
   const truth: string[] = [];
   const predicted: string[] = [];
   const confidences: number[] = [];
-  for (const i of outer.test) {
-    const p = head.predictProba(vectors[i]);
-    let best = 0;
-    for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
+  for (const i of testIdx) {
+    const p = fitted.model.predictProba(vectors[i]);
+    const best = argmax(p);
     truth.push(rows[i].label);
     predicted.push(labels[best]);
     confidences.push(p[best]);
@@ -90,23 +100,24 @@ export async function trainHead(rows: readonly LabelledLogRow[], embedder: Embed
 
   const digest = createHash('sha256');
   for (const r of rows) digest.update(`${r.message}\u0000${r.label}\n`);
+  const counts = { train: fitIdx.length, validation: valIdx.length, test: testIdx.length };
+  const training = {
+    data: options.dataName ?? 'unknown',
+    dataSha256: digest.digest('hex'),
+    rows: rows.length,
+    split,
+    seed,
+    classWeighting: weighting,
+    counts,
+    holdout: { accuracy: report.accuracy, macroF1: report.macro.f1, ece },
+    ...(fitted.finalLoss !== undefined && { finalLoss: fitted.finalLoss }),
+  };
+  const embedderBinding = { kind: embedder.kind, fingerprint: embedder.fingerprint, dimension };
   return {
-    head: {
-      ...draft,
-      temperature,
-      training: {
-        data: options.dataName ?? 'unknown',
-        dataSha256: digest.digest('hex'),
-        rows: rows.length,
-        split,
-        seed,
-        counts: { train: fitIdx.length, validation: valIdx.length, test: outer.test.length },
-        holdout: { accuracy: report.accuracy, macroF1: report.macro.f1, ece },
-        finalLoss: fitted.finalLoss,
-      },
-    },
+    head: headFileFor(fitted, embedderBinding, training),
+    model: new LoadedHead(fitted, embedderBinding, training),
     report,
     ece,
-    counts: { train: fitIdx.length, validation: valIdx.length, test: outer.test.length },
+    counts,
   };
 }
