@@ -154,18 +154,18 @@ export class LogisticHead extends LoadedHead {
 
 export { softmax };
 
-function decodeMatrix(weights: HeadFileV1['weights'], rows: number, cols: number): Float32Array {
+function decodeMatrix(weights: HeadFileV1['weights'], rows: number, cols: number, name = 'weights'): Float32Array {
   if (Array.isArray(weights)) {
     if (weights.length !== rows || weights.some((r) => r.length !== cols)) {
-      throw new HeadError(`head weights must be ${rows}×${cols}`);
+      throw new HeadError(`head ${name} must be ${rows}×${cols}`);
     }
     return Float32Array.from(weights.flat());
   }
   if (weights.rows !== rows || weights.cols !== cols) {
-    throw new HeadError(`head weights are ${weights.rows}×${weights.cols}, expected ${rows}×${cols}`);
+    throw new HeadError(`head ${name} are ${weights.rows}×${weights.cols}, expected ${rows}×${cols}`);
   }
   const bytes = Buffer.from(weights.data, 'base64');
-  if (bytes.length !== rows * cols * 4) throw new HeadError(`head weights hold ${bytes.length} bytes, expected ${rows * cols * 4}`);
+  if (bytes.length !== rows * cols * 4) throw new HeadError(`head ${name} hold ${bytes.length} bytes, expected ${rows * cols * 4}`);
   // Copy into an aligned buffer: Buffer slices may not be 4-byte aligned.
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
 }
@@ -198,7 +198,7 @@ export function headFromFile(file: HeadFile): LoadedHead {
   try {
     if (file.kind === 'naive-bayes') {
       if (file.logPrior.length !== L) throw new HeadError(`head logPrior has ${file.logPrior.length} entries for ${L} labels`);
-      const model = new NaiveBayesModel(file.labels, D, decodeMatrix(file.featureLogProb, D, L), Float32Array.from(file.logPrior), file.temperature);
+      const model = new NaiveBayesModel(file.labels, D, decodeMatrix(file.featureLogProb, D, L, 'featureLogProb'), Float32Array.from(file.logPrior), file.temperature);
       return new LoadedHead({ kind: 'naive-bayes', model }, file.embedder, file.training);
     }
     const H = file.inputBias.length;
@@ -206,9 +206,9 @@ export function headFromFile(file: HeadFile): LoadedHead {
       file.labels,
       D,
       {
-        inputWeights: decodeMatrix(file.inputWeights, D, H),
+        inputWeights: decodeMatrix(file.inputWeights, D, H, 'inputWeights'),
         inputBias: Float32Array.from(file.inputBias),
-        outputWeights: decodeMatrix(file.outputWeights, H, L),
+        outputWeights: decodeMatrix(file.outputWeights, H, L, 'outputWeights'),
         outputBias: Float32Array.from(file.outputBias),
       },
       file.temperature,
