@@ -111,6 +111,17 @@ describe('logsift eval --compare', () => {
   });
 });
 
+describe('logsift eval --split with --head', () => {
+  it('trains and scores the chosen head kind on the split', async () => {
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    const out = join(dir, 'split-nb');
+    expect(await evalCommand(['--data', withIds, '--split', 'random', '--head', 'naive-bayes', '--llm-sources', 'none', '--out', out], config)).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report['trained head']).toBe('naive-bayes, balanced class weights');
+    await expect(evalCommand(['--data', withIds, '--head', 'forest'], config)).rejects.toThrow(/--head must be one of softmax, naive-bayes, mlp, got forest/);
+  }, 60_000);
+});
+
 describe('comparison metrics', () => {
   it('template accuracy averages over templates, not rows', () => {
     // Template a: 3 of 4 right; template b: 0 of 1 → (0.75 + 0) / 2, where line accuracy is 3/5.

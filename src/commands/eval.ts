@@ -30,7 +30,7 @@ export const EVAL_USAGE = `usage: logsift eval --data FILE.csv [options]
   --test-fraction 0.3             held-out share for group/random
   --seed 42
   --embedder onnx|lexical         embedder for the trained head (default: as configured)
-  --head ${HEAD_KINDS.join('|')}    kind of head trained for group/random (default softmax)
+  --head ${HEAD_KINDS.join('|')}  kind of head trained for group/random (default softmax)
   --class-weights balanced|none   label weighting in the trained heads' loss (default balanced)
   --model DIR                     folder with head-<embedder>.json for --split none
   --stage all|regex|embedding|llm evaluate one stage alone (default all)

@@ -78,11 +78,13 @@ export async function trainHead(rows: readonly LabelledLogRow[], embedder: Embed
   const y = rows.map((r) => labels.indexOf(r.label));
   const fitY = pick(y, fitIdx);
   const { l2, epochs, learningRate, hidden, alpha } = options;
+  // Only the ones given: the rest are the head's defaults.
+  const hyperparameters = Object.fromEntries(Object.entries({ l2, epochs, learningRate, hidden, alpha }).filter(([, v]) => v !== undefined));
   const fitted = fitHead(kind, { xs: pick(vectors, fitIdx), ys: fitY, labels, dimension }, {
     seed,
     classWeights: classWeights(fitY, labels.length, weighting),
     validation: { xs: pick(vectors, valIdx), ys: pick(y, valIdx) },
-    hyperparameters: { l2, epochs, learningRate, hidden, alpha },
+    hyperparameters,
   });
 
   const truth: string[] = [];
@@ -108,6 +110,7 @@ export async function trainHead(rows: readonly LabelledLogRow[], embedder: Embed
     split,
     seed,
     classWeighting: weighting,
+    hyperparameters,
     counts,
     holdout: { accuracy: report.accuracy, macroF1: report.macro.f1, ece },
     ...(fitted.finalLoss !== undefined && { finalLoss: fitted.finalLoss }),
