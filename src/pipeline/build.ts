@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { headPath, resolvePath } from '../config.js';
 import { createEmbedder, type EmbedderKind } from '../embedders/index.js';
 import { createLlmClient, type LlmClient } from '../llm/client.js';
-import { loadHead, type LogisticHead } from '../models/head.js';
+import { loadHead, type LoadedHead } from '../models/head.js';
 import { transformerInstalled } from '../models/fetch.js';
 import { EmbeddingStage } from './embedding-stage.js';
 import { LlmStage } from './llm-stage.js';
@@ -65,12 +65,12 @@ export function createPreparer(config: Config): LinePreparer {
 
 /** The head's features for the named embedder, as configured. */
 export async function createFeaturizer(kind: EmbedderKind, config: Config): Promise<LineFeaturizer> {
-  return new LineFeaturizer(await createEmbedder(kind, config));
+  return new LineFeaturizer(await createEmbedder(kind, config), createPreparer(config));
 }
 
 export interface BuildOverrides {
   /** Use this head instead of the one in config.head.dir (evaluation of a freshly trained head). */
-  readonly head?: { head: LogisticHead; path: string };
+  readonly head?: { head: LoadedHead; path: string };
   /** Keep only these stages (evaluating one stage alone). */
   readonly stages?: readonly Stage<never>['name'][];
   /** Stage timings (the server's metrics). */
@@ -85,7 +85,7 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
     : await chooseEmbedder(config);
   const rules = await loadRules(resolvePath(config.regex.rulesPath));
   const path = overrides.head?.path ?? headPath(config, kind);
-  const head: LogisticHead = overrides.head?.head ?? (await loadHead(path));
+  const head: LoadedHead = overrides.head?.head ?? (await loadHead(path));
   const maskRules = loadMaskRules(resolvePath(config.pipeline.maskRulesPath));
   const headerPatterns = loadHeaderPatterns(resolvePath(config.pipeline.headerPatternsPath));
   const preparer = createPreparer(config);
@@ -94,7 +94,7 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
   const { batchWindowMs, batchSize } = config.embedder;
   const embedder =
     kind === 'onnx' && batchWindowMs > 0 ? new MicroBatchingEmbedder(created, { windowMs: batchWindowMs, maxBatch: batchSize * 8 }) : created;
-  const features = new LineFeaturizer(embedder);
+  const features = new LineFeaturizer(embedder, preparer);
   const regexStage = new RegexStage(rules);
   const embeddingStage = new EmbeddingStage(features, head, config.pipeline.confidenceThreshold, config.pipeline.unclassifiedLabel);
   const llmClient = createLlmClient(config.llm);

@@ -1,4 +1,4 @@
-import type { LogisticHead } from '../models/head.js';
+import type { LoadedHead } from '../models/head.js';
 import type { LineFeaturizer } from './line-features.js';
 import type { PreparedRecord, Stage, Verdict } from './types.js';
 
@@ -12,7 +12,7 @@ export class EmbeddingStage implements Stage {
 
   constructor(
     readonly features: LineFeaturizer,
-    readonly head: LogisticHead,
+    readonly head: LoadedHead,
     private readonly threshold: number,
     /** A head trained with a background class says so with this label; the LLM may know better. */
     private readonly unclassifiedLabel = 'Unclassified',

@@ -1,6 +1,7 @@
 import type { Embedder, SparseVector, Vector } from '../embedders/types.js';
 import { isSparse } from '../embedders/types.js';
 import { componentWords, SEVERITIES } from './line-header.js';
+import type { LinePreparer } from './prepare.js';
 import type { PreparedLine } from './types.js';
 
 /** Hash buckets for component words; the level takes one slot per severity plus "none". */
@@ -25,7 +26,11 @@ export class LineFeaturizer {
   readonly dimension: number;
   readonly fingerprint: string;
 
-  constructor(readonly embedder: Embedder) {
+  constructor(
+    readonly embedder: Embedder,
+    /** How raw lines become prepared lines (training and evaluation start from raw lines). */
+    readonly preparer: LinePreparer,
+  ) {
     this.kind = embedder.kind;
     this.dimension = embedder.dimension + STRUCTURE_DIMENSION;
     this.fingerprint = `${embedder.fingerprint}+line:v1:l${LEVEL_SLOTS}:c${COMPONENT_BUCKETS}`;
@@ -34,6 +39,11 @@ export class LineFeaturizer {
   async featurize(lines: readonly PreparedLine[]): Promise<SparseVector[]> {
     const vectors = await this.embedder.embed(lines.map((l) => l.text));
     return vectors.map((v, i) => this.combine(v, lines[i]));
+  }
+
+  /** Features of raw log lines: prepared (header split, masked) first, as the pipeline does. */
+  async featurizeMessages(messages: readonly string[]): Promise<SparseVector[]> {
+    return this.featurize(messages.map((m) => this.preparer.prepare(m).line));
   }
 
   private combine(message: Vector, line: PreparedLine): SparseVector {

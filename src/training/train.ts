@@ -1,46 +1,33 @@
 import { createHash } from 'node:crypto';
-import type { Vector } from '../embedders/types.js';
 import type { LineFeaturizer } from '../pipeline/line-features.js';
-import type { LinePreparer } from '../pipeline/prepare.js';
-import { encodeMatrix, type HeadFile, LogisticHead } from '../models/head.js';
+import { argmax, type HeadKind } from '../models/head-model.js';
+import { headFileFor, LoadedHead, type HeadFile } from '../models/head.js';
 import type { LabelledLogRow } from './dataset.js';
+import { featureDimension, featurize } from './features.js';
+import { classWeights, fitHead, type ClassWeighting, type HeadHyperparameters } from './heads.js';
 import { classificationReport, calibration, type ClassificationReport } from './metrics.js';
-import { fitSoftmaxRegression, fitTemperature } from './softmax-regression.js';
 import { mulberry32 } from './random.js';
 import { splitIndices, type SplitKind } from './split.js';
 
-export interface TrainOptions {
+export interface TrainOptions extends HeadHyperparameters {
+  /** Which model to fit (default softmax). */
+  readonly head?: HeadKind;
+  /** How labels are weighted in the loss (default balanced). */
+  readonly classWeighting?: ClassWeighting;
   readonly split?: SplitKind;
   /** Share of rows held out for the report. */
   readonly testFraction?: number;
   /** Share of the remaining rows used to fit the temperature. */
   readonly validationFraction?: number;
   readonly seed?: number;
-  readonly l2?: number;
-  readonly epochs?: number;
-  readonly learningRate?: number;
   readonly dataName?: string;
-  /**
-   * How classes are weighted in the loss: `balanced` (inverse frequency), `sqrt` (inverse square
-   * root) or `none` (as in the data: the corpus's label mix is the prior the head learns).
-   */
-  readonly classWeighting?: ClassWeighting;
-}
-
-export type ClassWeighting = 'balanced' | 'sqrt' | 'none';
-
-/** Per-class loss weights for the given counts, normalised to a mean of 1 over the rows. */
-export function classWeights(counts: ArrayLike<number>, weighting: ClassWeighting): Float64Array {
-  const total = Array.from(counts).reduce((a, b) => a + b, 0);
-  const raw = Float64Array.from(counts, (c) => (c === 0 ? 0 : weighting === 'balanced' ? 1 / c : weighting === 'sqrt' ? 1 / Math.sqrt(c) : 1));
-  let mean = 0;
-  for (let i = 0; i < raw.length; i++) mean += raw[i] * counts[i];
-  mean /= total || 1;
-  return raw.map((w) => (mean > 0 ? w / mean : w));
 }
 
 export interface TrainResult {
+  /** The head file to write. */
   readonly head: HeadFile;
+  /** The same head, loaded. */
+  readonly model: LoadedHead;
   /** Scores of the written head on the held-out rows. */
   readonly report: ClassificationReport;
   readonly ece: number;
@@ -62,73 +49,84 @@ function calibrationGroups(rows: readonly LabelledLogRow[], idx: readonly number
 }
 
 /**
- * Fits a head: stratified hold-out for the report, a validation slice for temperature
- * scaling, softmax regression with balanced class weights on the rest. Deterministic.
+ * The row split of training: a stratified hold-out for the report, then a validation slice of
+ * the rest for the temperature; the head fits on what remains. Deterministic for a seed.
  */
-export async function trainHead(
-  rows: readonly LabelledLogRow[],
-  features: LineFeaturizer,
-  preparer: LinePreparer,
-  options: TrainOptions = {},
-): Promise<TrainResult> {
-  const seed = options.seed ?? 42;
-  const split = options.split ?? 'random';
+export function trainingSplit(
+  rows: readonly { message: string; label: string }[],
+  options: { split: SplitKind; testFraction: number; validationFraction: number; seed: number },
+): { fit: number[]; validation: number[]; test: number[] } {
+  const { split, seed } = options;
+  const outer = splitIndices(rows, { kind: split, testFraction: options.testFraction, seed });
+  const inner = splitIndices(pick(rows, outer.train), { kind: split, testFraction: options.validationFraction, seed: seed + 1 });
+  return { fit: pick(outer.train, inner.train), validation: pick(outer.train, inner.test), test: outer.test };
+}
+
+/** The sorted label set of labelled rows (a head's label order). */
+export function labelSet(rows: readonly { label: string }[]): string[] {
   const labels = [...new Set(rows.map((r) => r.label))].sort();
   if (labels.length < 2) throw new Error(`need at least two labels to train, found ${labels.length}`);
-  const asSplitRows = rows.map((r) => ({ message: r.message, label: r.label }));
+  return labels;
+}
 
-  const outer = splitIndices(asSplitRows, { kind: split, testFraction: options.testFraction ?? 0.2, seed });
-  // With families (the corpus's `family` column) the temperature is fitted on families the head
-  // has not seen: confidences must hold on systems never trained on, not only on the corpus.
-  const heldOutGroups = calibrationGroups(rows, outer.train, seed);
-  const inner = heldOutGroups
-    ? { train: outer.train.map((_, k) => k), test: [] as number[] }
-    : splitIndices(pick(asSplitRows, outer.train), { kind: split, testFraction: options.validationFraction ?? 0.15, seed: seed + 1 });
-  const fitIdx = pick(outer.train, inner.train);
-  const valIdx = heldOutGroups ? fitIdx.filter((i) => heldOutGroups.has(rows[i].group!)) : pick(outer.train, inner.test);
-
-  const vectors: Vector[] = await features.featurize(rows.map((r) => preparer.prepare(r.message).line));
-  const y = rows.map((r) => labels.indexOf(r.label));
-
-  const counts = new Float64Array(labels.length);
-  for (const i of fitIdx) counts[y[i]]++;
+/**
+ * Fits a head of the chosen kind: stratified hold-out for the report, a validation slice for
+ * temperature scaling, the model with (by default balanced) class weights on the rest. Deterministic.
+ */
+export async function trainHead(rows: readonly LabelledLogRow[], embedder: LineFeaturizer, options: TrainOptions = {}): Promise<TrainResult> {
+  const seed = options.seed ?? 42;
+  const split = options.split ?? 'random';
+  const kind = options.head ?? 'softmax';
   const weighting = options.classWeighting ?? 'sqrt';
-
-  const fit = (idx: readonly number[]) =>
-    fitSoftmaxRegression(pick(vectors, idx), pick(y, idx), {
-      dimension: features.dimension,
-      classes: labels.length,
-      l2: options.l2,
-      epochs: options.epochs,
-      learningRate: options.learningRate,
-      seed,
-      classWeights: classWeights(counts, weighting),
-    });
-  const fitted = fit(fitIdx);
-  const asHead = (model: ReturnType<typeof fit>): LogisticHead =>
-    new LogisticHead({ ...draftOf(model), temperature: 1 });
-  const draftOf = (model: ReturnType<typeof fit>): HeadFile => ({
-    format: 'logsift-head/v1',
-    labels,
-    embedder: { kind: features.kind, fingerprint: features.fingerprint, dimension: features.dimension },
-    weights: encodeMatrix(model.weights, labels.length, features.dimension),
-    bias: [...model.bias],
-    temperature: 1,
+  const labels = labelSet(rows);
+  const { fit: fitIdx, validation: valIdx, test: testIdx } = trainingSplit(rows, {
+    split,
+    testFraction: options.testFraction ?? 0.2,
+    validationFraction: options.validationFraction ?? 0.15,
+    seed,
   });
-  // The head whose logits calibrate the temperature: with held-out families, one fitted without them.
-  const calibrating = heldOutGroups ? asHead(fit(fitIdx.filter((i) => !heldOutGroups.has(rows[i].group!)))) : asHead(fitted);
 
-  const draft = draftOf(fitted);
-  const temperature = valIdx.length > 0 ? fitTemperature(valIdx.map((i) => calibrating.logits(vectors[i])), pick(y, valIdx)) : 1;
-  const head = new LogisticHead({ ...draft, temperature });
+  const vectors = await featurize(rows, embedder);
+  const dimension = featureDimension(embedder);
+  const y = rows.map((r) => labels.indexOf(r.label));
+  const fitY = pick(y, fitIdx);
+  const { l2, epochs, learningRate, hidden, alpha } = options;
+  // Only the ones given: the rest are the head's defaults.
+  const hyperparameters = Object.fromEntries(Object.entries({ l2, epochs, learningRate, hidden, alpha }).filter(([, v]) => v !== undefined));
+  // With families (the corpus's `family` column) the temperature is fitted on families a first
+  // head did not see: confidences must hold on systems never trained on, not only on the corpus.
+  const heldOut = calibrationGroups(rows, [...fitIdx, ...valIdx], seed);
+  let temperature: number | undefined;
+  let finalFit = fitIdx;
+  let calibrationNote: string | undefined;
+  if (heldOut) {
+    finalFit = [...fitIdx, ...valIdx];
+    const seen = finalFit.filter((i) => !heldOut.has(rows[i].group!));
+    const unseen = finalFit.filter((i) => heldOut.has(rows[i].group!));
+    const provisional = fitHead(kind, { xs: pick(vectors, seen), ys: pick(y, seen), labels, dimension }, {
+      seed,
+      classWeights: classWeights(pick(y, seen), labels.length, weighting),
+      validation: { xs: pick(vectors, unseen), ys: pick(y, unseen) },
+      hyperparameters,
+    });
+    temperature = provisional.model.temperature;
+    calibrationNote = `temperature fitted on held-out families: ${[...heldOut].sort().join(', ')}`;
+  }
+  const finalY = pick(y, finalFit);
+  const fitted = fitHead(kind, { xs: pick(vectors, finalFit), ys: finalY, labels, dimension }, {
+    seed,
+    classWeights: classWeights(finalY, labels.length, weighting),
+    validation: { xs: pick(vectors, valIdx), ys: pick(y, valIdx) },
+    temperature,
+    hyperparameters,
+  });
 
   const truth: string[] = [];
   const predicted: string[] = [];
   const confidences: number[] = [];
-  for (const i of outer.test) {
-    const p = head.predictProba(vectors[i]);
-    let best = 0;
-    for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
+  for (const i of testIdx) {
+    const p = fitted.model.predictProba(vectors[i]);
+    const best = argmax(p);
     truth.push(rows[i].label);
     predicted.push(labels[best]);
     confidences.push(p[best]);
@@ -138,25 +136,26 @@ export async function trainHead(
 
   const digest = createHash('sha256');
   for (const r of rows) digest.update(`${r.message}\u0000${r.label}\n`);
+  const counts = { train: fitIdx.length, validation: valIdx.length, test: testIdx.length };
+  const training = {
+    data: options.dataName ?? 'unknown',
+    dataSha256: digest.digest('hex'),
+    rows: rows.length,
+    split,
+    seed,
+    classWeighting: weighting,
+    ...(calibrationNote && { calibration: calibrationNote }),
+    hyperparameters,
+    counts,
+    holdout: { accuracy: report.accuracy, macroF1: report.macro.f1, ece },
+    ...(fitted.finalLoss !== undefined && { finalLoss: fitted.finalLoss }),
+  };
+  const embedderBinding = { kind: embedder.kind, fingerprint: embedder.fingerprint, dimension };
   return {
-    head: {
-      ...draft,
-      temperature,
-      training: {
-        data: options.dataName ?? 'unknown',
-        dataSha256: digest.digest('hex'),
-        rows: rows.length,
-        split,
-        seed,
-        classWeighting: weighting,
-        ...(heldOutGroups && { temperatureFittedOn: `held-out families: ${[...heldOutGroups].sort().join(', ')}` }),
-        counts: { train: fitIdx.length, validation: valIdx.length, test: outer.test.length },
-        holdout: { accuracy: report.accuracy, macroF1: report.macro.f1, ece },
-        finalLoss: fitted.finalLoss,
-      },
-    },
+    head: headFileFor(fitted, embedderBinding, training),
+    model: new LoadedHead(fitted, embedderBinding, training),
     report,
     ece,
-    counts: { train: fitIdx.length, validation: valIdx.length, test: outer.test.length },
+    counts,
   };
 }
