@@ -45,7 +45,7 @@ export async function generateCsv(path: string, rows: number, mode: 'corpus' | '
             const t = templates[Math.floor(r() * templates.length)];
             return [t.source, t.message.replace(/\d+/g, (d) => String(Math.floor(r() * 10 ** Math.min(d.length, 15))).padStart(d.length, '0'))];
           })
-        : generateCorpus({ seed: s, rowsPerLabel: 1000 }).slice(0, n).map((c) => [c.source, c.log_message]);
+        : generateCorpus({ seed: s, rows: n }).map((c) => [c.source, c.log_message]);
     written += chunk.length;
     if (!out.write(stringify(chunk))) await once(out, 'drain');
   }

@@ -10,9 +10,10 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig, type Config } from '../src/config.js';
-import { buildPipeline } from '../src/pipeline/build.js';
+import { buildPipeline, createPreparer } from '../src/pipeline/build.js';
+import { LineFeaturizer } from '../src/pipeline/line-features.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
-import type { LogRecord } from '../src/pipeline/types.js';
+import type { LogRecord, Stage } from '../src/pipeline/types.js';
 import { MicroBatchingEmbedder } from '../src/pipeline/micro-batcher.js';
 import { EmbeddingStage } from '../src/pipeline/embedding-stage.js';
 import { CODEBASICS, RANDOM_MINILM, fmt, readRecords } from './lib.js';
@@ -25,8 +26,6 @@ export interface PipelineBenchOptions {
   readonly headDir?: string;
   readonly modelDir?: string;
   readonly threads?: number;
-  /** embedder.maskInput: the embedder sees the masked line. */
-  readonly maskInput?: boolean;
 }
 
 export interface PipelineBenchResult {
@@ -45,10 +44,10 @@ export interface PipelineBenchResult {
   loadMs: number;
 }
 
-export function benchConfig(o: Pick<PipelineBenchOptions, 'embedder' | 'headDir' | 'modelDir' | 'threads' | 'maskInput'>): Config {
+export function benchConfig(o: Pick<PipelineBenchOptions, 'embedder' | 'headDir' | 'modelDir' | 'threads'>): Config {
   return loadConfig({}, {
     server: { logLevel: 'silent' },
-    embedder: { kind: o.embedder, maskInput: o.maskInput ?? false, ...(o.modelDir ? { modelDir: o.modelDir } : o.embedder === 'onnx' ? { modelDir: RANDOM_MINILM } : {}), ...(o.threads !== undefined ? { threads: o.threads } : {}) },
+    embedder: { kind: o.embedder, ...(o.modelDir ? { modelDir: o.modelDir } : o.embedder === 'onnx' ? { modelDir: RANDOM_MINILM } : {}), ...(o.threads !== undefined ? { threads: o.threads } : {}) },
     ...(o.headDir ? { head: { dir: o.headDir } } : {}),
   });
 }
@@ -71,18 +70,20 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<PipelineBe
     const warmRowsPerS = await timeRun(pipeline, o.records, batchSize);
 
     // Naive: the same stages, one line per call, no cache; the embedder without its batcher.
-    const stages = pipeline.stages.map((s) => {
-      if (s instanceof EmbeddingStage && s.embedder instanceof MicroBatchingEmbedder) {
-        return new EmbeddingStage(s.embedder.inner, s.head, config.pipeline.confidenceThreshold);
+    const preparer = createPreparer(config);
+    const rowStages = pipeline.stages.filter((s) => s.name === 'regex') as Stage<LogRecord>[];
+    const stages = (pipeline.stages.filter((s) => s.name !== 'regex') as Stage[]).map((s) => {
+      if (s instanceof EmbeddingStage && s.features.embedder instanceof MicroBatchingEmbedder) {
+        return new EmbeddingStage(new LineFeaturizer(s.features.embedder.inner, preparer), s.head, config.pipeline.confidenceThreshold);
       }
       return s;
     });
-    const naive = new Pipeline({ stages, llmSources: config.pipeline.llmSources, unclassifiedLabel: config.pipeline.unclassifiedLabel, cacheSize: 0 });
+    const naive = new Pipeline({ rowStages, stages, preparer, llmSources: config.pipeline.llmSources, unclassifiedLabel: config.pipeline.unclassifiedLabel, cacheSize: 0 });
     const naiveRecords = o.records.slice(0, o.naiveRows ?? o.records.length);
     const naiveRowsPerS = await timeRun(naive, naiveRecords, 1);
 
     const embedding = pipeline.stages.find((s): s is EmbeddingStage => s instanceof EmbeddingStage);
-    const runs = embedding?.embedder instanceof MicroBatchingEmbedder ? { ...embedding.embedder.stats } : undefined;
+    const runs = embedding?.features.embedder instanceof MicroBatchingEmbedder ? { ...embedding.features.embedder.stats } : undefined;
     return {
       embedder: built.info.embedder.fingerprint,
       rows: o.records.length,
@@ -102,7 +103,7 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<PipelineBe
 }
 
 export function formatPipelineRow(name: string, r: PipelineBenchResult): string {
-  return `| ${name} | ${r.embedder.split(':')[0]}${r.embedder.includes('+mask') ? ' (masked input)' : ''} | ${fmt(r.rows)} | ${fmt(r.uniqueTemplates)} | ${(r.coldHitRate * 100).toFixed(1)}% | ${fmt(r.coldRowsPerS)} | ${fmt(r.warmRowsPerS)} | ${fmt(r.naiveRowsPerS)} (${fmt(r.naiveRows)} rows) | ${r.ratio.toFixed(1)}× |`;
+  return `| ${name} | ${r.embedder.split(':')[0]} | ${fmt(r.rows)} | ${fmt(r.uniqueTemplates)} | ${(r.coldHitRate * 100).toFixed(1)}% | ${fmt(r.coldRowsPerS)} | ${fmt(r.warmRowsPerS)} | ${fmt(r.naiveRowsPerS)} (${fmt(r.naiveRows)} rows) | ${r.ratio.toFixed(1)}× |`;
 }
 export const PIPELINE_TABLE_HEADER = `| data | embedder | rows | templates decided (cold) | cold hit rate | cold rows/s | warm rows/s | naive rows/s | cold ÷ naive |
 |---|---|---|---|---|---|---|---|---|`;
@@ -115,7 +116,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       rows: { type: 'string' },
       'naive-rows': { type: 'string' },
       'head-dir': { type: 'string' },
-      'mask-input': { type: 'boolean', default: false },
       'model-dir': { type: 'string' },
       threads: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -129,7 +129,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     headDir: values['head-dir'],
     modelDir: values['model-dir'],
     threads: values.threads !== undefined ? Number(values.threads) : undefined,
-    maskInput: values['mask-input'],
   });
   if (values.json) console.log(JSON.stringify(result));
   else {

@@ -56,10 +56,6 @@ export async function runAll(o: RunOptions = {}): Promise<string[]> {
   if (onnx) {
     const naiveRows = small ? 20 : (o.onnxNaiveRows ?? 300);
     log(formatPipelineRow('codebasics', await pipelineBench({ embedder: 'onnx', records: codebasics, headDir: o.onnxHeadDir, naiveRows })));
-    const masked = resolve(o.onnxHeadDir!, '../onnx-head-masked');
-    if (existsSync(resolve(masked, 'head-onnx.json'))) {
-      log(formatPipelineRow('codebasics', await pipelineBench({ embedder: 'onnx', records: codebasics, headDir: masked, naiveRows, maskInput: true })));
-    }
     const rows = small ? 100 : (o.onnxRows ?? 20_000);
     log(formatPipelineRow(`generated, first ${fmt(rows)}`, await pipelineBench({ embedder: 'onnx', records: bigRecords.slice(0, rows), headDir: o.onnxHeadDir, naiveRows })));
   }
