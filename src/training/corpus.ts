@@ -72,7 +72,7 @@ export const DEFAULT_LEVELS: Readonly<Record<CorpusLabel, LevelWeights>> = {
   Unclassified: { debug: 0.5, trace: 0.15, info: 0.35 },
 };
 
-const levelWeights = z.record(z.enum(LEVELS), z.number().nonnegative());
+const levelWeights = z.partialRecord(z.enum(LEVELS), z.number().nonnegative());
 const templateEntry = z.union([
   z.string().min(1),
   z.object({
