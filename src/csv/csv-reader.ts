@@ -48,8 +48,12 @@ function readable(stream: Readable): Promise<void> {
  * still answer 4xx; data rows are then pulled one by one (bounded memory, backpressure intact).
  * Records over the limits (RecordGuard) become one malformed row each, in place; a header over
  * them is a 400.
+ *
+ * `cut` stops the input early (size limit, timeout, a second file): every complete record
+ * received before it is still read, the incomplete one is dropped, and then the rows (or the
+ * header, if it had not been read) fail with the abort's reason.
  */
-export async function openCsv(input: Readable, limits: RecordLimits = DEFAULT_LIMITS): Promise<OpenedCsv> {
+export async function openCsv(input: Readable, limits: RecordLimits = DEFAULT_LIMITS, cut?: AbortSignal): Promise<OpenedCsv> {
   // Skipped records are reported by csv-parse out of band; they are queued with the number of
   // records read before them so they are emitted in their place.
   const skipped: { after: number; line: number; reason: string; raw: string }[] = [];
@@ -91,6 +95,16 @@ export async function openCsv(input: Readable, limits: RecordLimits = DEFAULT_LI
   guard.on('error', (err) => paced.destroy(err));
   paced.on('error', (err) => parser.destroy(err));
   input.pipe(guard).pipe(paced).pipe(parser);
+  let cutReason: Error | undefined;
+  const onCut = () => {
+    cutReason ??= cut?.reason instanceof Error ? cut.reason : new Error(String(cut?.reason));
+    input.unpipe(guard);
+    guard.cut();
+    // The rest of the upload is read and discarded, so the client can finish and read the answer.
+    if (!input.destroyed) input.resume();
+  };
+  if (cut?.aborted) onCut();
+  else cut?.addEventListener('abort', onCut, { once: true });
 
   type ParsedRecord = { record: string[]; raw: string };
   // Records are pulled with read() in runs, not one promise per record: per-row awaits were a
@@ -113,6 +127,7 @@ export async function openCsv(input: Readable, limits: RecordLimits = DEFAULT_LI
   } catch (err) {
     throw toInputError(err);
   }
+  if (!first && cutReason) throw toInputError(cutReason);
   const droppedHeader = first && readMarker(first.record, nonce);
   if (droppedHeader) {
     stop();
@@ -186,6 +201,8 @@ export async function openCsv(input: Readable, limits: RecordLimits = DEFAULT_LI
         if (run.length === 0) {
           takeSkipped(Number.POSITIVE_INFINITY, out);
           if (out.length) yield out;
+          // Cut short: what arrived whole has been read; the rest never will be.
+          if (cutReason) throw cutReason;
           break;
         }
         yield out;
@@ -202,6 +219,7 @@ export async function openCsv(input: Readable, limits: RecordLimits = DEFAULT_LI
    * discarded instead of left unread, so the client can finish sending and read the whole answer.
    */
   function stop(): void {
+    cut?.removeEventListener('abort', onCut);
     if (!parser.destroyed) parser.destroy();
     input.unpipe(guard);
     if (!guard.destroyed) guard.destroy();

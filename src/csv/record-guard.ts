@@ -102,6 +102,8 @@ export class RecordGuard extends Transform {
   private held: Buffer[] = [];
   private dropping: 'bytes' | 'columns' | undefined;
   private preview = '';
+  /** The input was cut short: the record still incomplete at its end is dropped, not passed on. */
+  private isCut = false;
 
   constructor(
     private readonly limits: RecordLimits,
@@ -193,10 +195,22 @@ export class RecordGuard extends Transform {
   override _flush(callback: TransformCallback): void {
     // A quote as the very last byte closes its field.
     if (this.quotePending) this.inQuotes = false;
-    if (this.dropping) this.pushMarker(this.inQuotes);
+    if (this.isCut) {
+      // Whatever is left is a record the cut interrupted: neither passed on (it would be read as
+      // a shorter record) nor reported (the reader says where the input stopped).
+    } else if (this.dropping) this.pushMarker(this.inQuotes);
     else for (const h of this.held) this.push(h);
     this.held = [];
     callback();
+  }
+
+  /**
+   * Ends the input here (the caller has stopped writing): the chunks already written are still
+   * read, every complete record in them passed on, and the incomplete last one dropped.
+   */
+  cut(): void {
+    this.isCut = true;
+    if (!this.writableEnded) this.end();
   }
 
   private overLimit(bytes: number): 'bytes' | 'columns' | undefined {

@@ -8,11 +8,10 @@
  * being answered, the fault is handed to that request instead (`request.onConnectionFault`): the
  * /classify upload fails with it, so the answer is a JSON 4xx if it has not started, or ends with
  * an `error` row and a proper chunked terminator if it has. The connection is closed once that
- * answer is complete (it cannot carry another request). On an idle connection the answer is a
- * JSON error with its code (REQUEST_TIMEOUT, REQUEST_INVALID, HEADERS_TOO_LARGE), then close, as
- * Node itself does.
+ * answer is complete (its HTTP framing is lost). On an idle connection the answer is a JSON error
+ * with its code (REQUEST_TIMEOUT, REQUEST_INVALID, HEADERS_TOO_LARGE), then close, as Node does.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -21,7 +20,7 @@ import { HeadersTooLarge, RequestInvalid, RequestTimeout, errorBody } from '../e
 declare module 'fastify' {
   interface FastifyRequest {
     /** The connection fault reported while this request was answered, if any. */
-    connectionFault?: Error;
+    readonly connectionFault: Error | undefined;
     /** Calls `listener` with the connection fault when one is reported (at once if one already was). */
     onConnectionFault(listener: (fault: Error) => void): void;
   }
@@ -32,81 +31,103 @@ export interface ConnectionFaultOptions {
   readonly requestTimeoutMs: number;
 }
 
-/** The request being answered on each connection. Sockets are unique, so one map serves every server. */
-const answering = new WeakMap<Socket, { request: FastifyRequest; res: ServerResponse }>();
-const listeners = new WeakMap<FastifyRequest, ((fault: Error) => void)[]>();
+interface FaultState {
+  fault?: Error;
+  listeners: ((fault: Error) => void)[];
+}
 
-/** The handler to pass as Fastify's `clientErrorHandler` (it is bound to the instance). */
+/**
+ * The request being answered on each connection, set on the server's 'request' event (before
+ * any hook: a fault can be reported in the same tick as the request arrives). Sockets and
+ * requests are unique, so these maps serve every server in the process.
+ */
+const answering = new WeakMap<Socket, { req: IncomingMessage; res: ServerResponse }>();
+const faults = new WeakMap<IncomingMessage, FaultState>();
+
+/** The handler to pass as Fastify's `clientErrorHandler` (Fastify binds it to the instance). */
 export function clientErrorHandler(options: ConnectionFaultOptions) {
   return function handleClientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket): void {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
-    const { request, res } = answering.get(socket) ?? {};
-    if (request && res && !res.writableEnded) {
-      const fault = describe(err, options, request);
-      request.log.warn(
-        { connectionFault: { code: err.code, message: fault?.message ?? err.message } },
-        fault ? 'connection fault while answering: the answer reports it, then the connection closes' : 'connection fault after the request was read: the connection closes after the answer',
+    const current = answering.get(socket);
+    if (current && !current.res.writableEnded) {
+      const { req, res } = current;
+      const fault = describe(err, options, req);
+      this.log.warn(
+        { connectionFault: { code: err.code, message: fault?.message ?? err.message }, method: req.method, url: req.url?.split('?')[0] },
+        fault ? 'connection fault while answering: the answer reports it, then the connection closes' : 'connection fault after the request: the connection closes after the answer',
       );
-      if (fault) report(request, fault);
-      // The connection's HTTP framing is lost: close it once this answer has gone out.
+      if (fault) report(req, fault);
+      // Never a raw status line into an answer in progress; close once it has gone out.
       res.once('finish', () => socket.destroySoon());
       return;
     }
-    const fault = describe(err, options) ?? new RequestInvalid(`the request could not be read: ${err.message}`);
-    this.log.debug({ connectionFault: { code: err.code, message: err.message } }, 'connection fault on an idle connection');
+    const fault = describe(err, options);
+    this.log.debug({ connectionFault: { code: err.code, message: fault.message } }, 'connection fault on an idle connection');
     if (socket.writable) {
-      const body = JSON.stringify(errorBody(fault));
-      const status = `${fault.statusCode} ${errorBody(fault).error}`;
-      socket.write(`HTTP/1.1 ${status}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+      const body = errorBody(fault);
+      const text = JSON.stringify(body);
+      socket.write(
+        `HTTP/1.1 ${body.statusCode} ${body.error}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${text}`,
+      );
     }
     socket.destroy(err);
   };
 }
 
+type Fault = Error & { statusCode: number; code: string };
+
 /**
- * The fault as this request sees it; undefined when it concerns only what follows the request
- * (its body had already arrived whole and the error is a timeout of the next one).
+ * The fault as the request being answered sees it: undefined when it concerns only what follows
+ * a request whose body had already arrived whole (a timeout of the next one's headers).
  */
-function describe(err: NodeJS.ErrnoException, options: ConnectionFaultOptions, request?: FastifyRequest): (Error & { statusCode: number; code: string }) | undefined {
-  const complete = request?.raw.complete ?? false;
+function describe(err: NodeJS.ErrnoException, options: ConnectionFaultOptions): Fault;
+function describe(err: NodeJS.ErrnoException, options: ConnectionFaultOptions, req: IncomingMessage): Fault | undefined;
+function describe(err: NodeJS.ErrnoException, options: ConnectionFaultOptions, req?: IncomingMessage): Fault | undefined {
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    if (complete) return undefined;
-    return request
-      ? new RequestTimeout(`the upload timed out: the request body did not arrive within server.requestTimeoutMs (${options.requestTimeoutMs} ms)`)
-      : new RequestTimeout(`the request timed out: headers within server.headersTimeoutMs (${options.headersTimeoutMs} ms), the body within server.requestTimeoutMs (${options.requestTimeoutMs} ms)`);
+    if (!req) {
+      return new RequestTimeout(
+        `the request timed out: headers are expected within server.headersTimeoutMs (${options.headersTimeoutMs} ms), the whole body within server.requestTimeoutMs (${options.requestTimeoutMs} ms)`,
+      );
+    }
+    if (req.complete) return undefined;
+    return new RequestTimeout(`the upload timed out: the request body did not arrive within server.requestTimeoutMs (${options.requestTimeoutMs} ms)`);
   }
-  if (err.code === 'HPE_HEADER_OVERFLOW' && !request) return new HeadersTooLarge('the request headers are too large');
-  if (request && complete) {
-    const length = request.headers['content-length'];
+  if (err.code === 'HPE_HEADER_OVERFLOW' && !req) return new HeadersTooLarge('the request headers are too large');
+  if (req?.complete) {
+    const length = req.headers['content-length'];
     return new RequestInvalid(
-      `the connection sent bytes after this request's body that are not HTTP${length ? ` (is the Content-Length of ${length} bytes shorter than the body?)` : ''}; they were not read (${err.code})`,
+      `the connection sent bytes after the request body that are not HTTP${length ? ` (is the Content-Length of ${length} bytes shorter than the body?)` : ''}; they were not read (${err.code})`,
     );
   }
   return new RequestInvalid(`the request could not be read: ${err.message}${err.code ? ` (${err.code})` : ''}`);
 }
 
-function report(request: FastifyRequest, fault: Error): void {
-  if (request.connectionFault) return;
-  request.connectionFault = fault;
-  for (const listener of listeners.get(request) ?? []) listener(fault);
-  listeners.delete(request);
+function report(req: IncomingMessage, fault: Error): void {
+  const state = faults.get(req) ?? { listeners: [] };
+  if (state.fault) return;
+  state.fault = fault;
+  faults.set(req, state);
+  for (const listener of state.listeners.splice(0)) listener(fault);
 }
 
 async function connectionFaults(app: FastifyInstance): Promise<void> {
-  app.decorateRequest('connectionFault', undefined);
-  app.decorateRequest('onConnectionFault', function (this: FastifyRequest, listener: (fault: Error) => void) {
-    if (this.connectionFault) return listener(this.connectionFault);
-    const list = listeners.get(this) ?? [];
-    list.push(listener);
-    listeners.set(this, list);
-  });
-  app.addHook('onRequest', async (request, reply) => {
-    const socket = request.raw.socket;
-    if (!socket) return;
-    answering.set(socket, { request, res: reply.raw });
-    reply.raw.once('close', () => {
-      if (answering.get(socket)?.request === request) answering.delete(socket);
+  app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const { socket } = req;
+    answering.set(socket, { req, res });
+    res.once('close', () => {
+      if (answering.get(socket)?.req === req) answering.delete(socket);
     });
+  });
+  app.decorateRequest('connectionFault', {
+    getter(this: FastifyRequest) {
+      return faults.get(this.raw)?.fault;
+    },
+  });
+  app.decorateRequest('onConnectionFault', function (this: FastifyRequest, listener: (fault: Error) => void) {
+    const state = faults.get(this.raw) ?? { listeners: [] };
+    if (state.fault) return listener(state.fault);
+    state.listeners.push(listener);
+    faults.set(this.raw, state);
   });
 }
 

@@ -30,14 +30,18 @@ declare module 'fastify' {
 
 const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain'];
 
-/** Counts bytes of a raw body and fails the stream past the limit (chunked uploads have no Content-Length). */
-function byteLimit(limit: number): Transform {
+/**
+ * Counts bytes of a raw body and cuts the input past the limit (chunked uploads have no
+ * Content-Length); nothing past the limit is passed on.
+ */
+function byteLimit(limit: number, cut: AbortController): Transform {
   let seen = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
-      if (seen > limit) callback(new UploadTooLarge(`upload exceeds the limit of ${limit} bytes`));
-      else callback(null, chunk);
+      if (seen <= limit) return callback(null, chunk);
+      if (!cut.signal.aborted) cut.abort(new UploadTooLarge(`upload exceeds the limit of ${limit} bytes`));
+      callback();
     },
   });
 }
@@ -78,7 +82,7 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
    * The first file of a form, and a check, when it has been read, that no other file follows.
    * Fields (other than files) are ignored.
    */
-  async function formFile(request: FastifyRequest): Promise<{ file: Readable; rest: Transform }> {
+  async function formFile(request: FastifyRequest, cut: AbortController): Promise<{ file: Readable; rest: Transform }> {
     const files = request.files();
     let part: MultipartFile | undefined;
     try {
@@ -91,7 +95,7 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
       part.file.resume();
       throw new NoFile(`unexpected form field "${part.fieldname}": send the CSV in a field named "file"`);
     }
-    const tooLarge = () => part.file.destroy(new UploadTooLarge(`upload exceeds the limit of ${opts.maxUploadBytes} bytes`));
+    const tooLarge = () => cut.abort(new UploadTooLarge(`upload exceeds the limit of ${opts.maxUploadBytes} bytes`));
     // busboy may have read the whole (small) body and emitted 'limit' before this listener
     // exists: the stream is then already truncated and would end quietly short without this.
     if ((part.file as Readable & { truncated?: boolean }).truncated) tooLarge();
@@ -105,12 +109,17 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
         files.next().then(
           ({ value }) => {
             const extra = value as MultipartFile | undefined;
-            if (!extra) return callback();
-            extra.file.resume();
-            const name = extra.filename ? ` ("${extra.filename}")` : '';
-            callback(new TooManyFiles(`the form has a second file${name} in the field "${extra.fieldname}": only one file is read per request, and that one was not read`));
+            if (extra) {
+              extra.file.resume();
+              const name = extra.filename ? ` ("${extra.filename}")` : '';
+              cut.abort(new TooManyFiles(`the form has a second file${name} in the field "${extra.fieldname}": only one file is read per request, and that one was not read`));
+            }
+            callback();
           },
-          (err: unknown) => callback(multipartError(err)),
+          (err: unknown) => {
+            cut.abort(multipartError(err));
+            callback();
+          },
         );
       },
     });
@@ -119,22 +128,21 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
 
   /**
    * The upload as a UTF-8 stream. Size limit: a declared Content-Length over the limit is
-   * answered 413 before reading; otherwise the stream fails once the limit is passed. If that
-   * happens before the answer has started, the answer is still 413; once the labelled CSV is
-   * streaming, it ends with one `error` row whose target_label says the input ended early after
-   * N rows and why. The same holds for a second file in a form, and for a connection fault
+   * answered 413 before reading; otherwise the input is cut (`cut`) once the limit is passed. If
+   * that happens before the answer has started, the answer is still 413; once the labelled CSV
+   * is streaming, it ends with one `error` row whose target_label says the input ended early
+   * after N rows and why. The same holds for a second file in a form, and for a connection fault
    * (timeout, bytes past the Content-Length) reported while the request is answered.
    */
-  async function uploadStream(request: FastifyRequest): Promise<Readable> {
+  async function uploadStream(request: FastifyRequest, cut: AbortController): Promise<Readable> {
     const report: DecodeReport = { encoding: 'utf-8' };
     request.uploadEncoding = report;
     if (request.isMultipart()) {
       // busboy does not pass a part's charset on: files are UTF-8 unless a byte-order mark says otherwise.
-      const { file, rest } = await formFile(request);
+      const { file, rest } = await formFile(request, cut);
       // Errors from busboy mid-file (a truncated form) are multipart errors.
-      file.on('error', (err) => rest.destroy(hasStatus(err) ? err : multipartError(err)));
+      file.on('error', (err) => cut.abort(hasStatus(err) ? err : multipartError(err)));
       file.pipe(rest);
-      request.onConnectionFault((fault) => rest.destroy(fault));
       return chain(rest, [toUtf8('utf-8', report)]);
     }
     const encoding = resolveCharset(charsetParameter(request.headers['content-type']));
@@ -144,9 +152,7 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
     }
     const body = request.body as Readable | undefined;
     if (!body || declared === 0) throw new CsvEmpty('the request body is empty');
-    const limit = byteLimit(opts.maxUploadBytes);
-    request.onConnectionFault((fault) => limit.destroy(fault));
-    return chain(body, [limit, toUtf8(encoding, report)]);
+    return chain(body, [byteLimit(opts.maxUploadBytes, cut), toUtf8(encoding, report)]);
   }
 
   app.setErrorHandler((error: Error & { code?: string }, request, reply) => {
@@ -170,7 +176,12 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
       throw new NotReady('models are still loading');
     }
     reply.raw.once('close', lease.release);
-    const csv = await openCsv(await uploadStream(request), { maxRecordBytes: opts.maxRecordBytes, maxColumns: opts.maxColumns });
+    // Stops the input early, keeping every complete row received: a size limit, a second file,
+    // or a fault on the connection (timeout, bytes past the Content-Length).
+    const cut = new AbortController();
+    request.onConnectionFault((fault) => cut.abort(fault));
+    const input = await uploadStream(request, cut);
+    const csv = await openCsv(input, { maxRecordBytes: opts.maxRecordBytes, maxColumns: opts.maxColumns }, cut.signal);
     const { metrics } = opts;
     const { output, stats } = await labelCsv(csv, lease.built.pipeline, {
       batchSize: opts.batchSize,
@@ -179,7 +190,8 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
       neutraliseFormulas: opts.neutraliseFormulas,
       onDecision: metrics && ((d) => metrics.decision(d)),
       onRowLimit: metrics && (() => metrics.rowLimitReached()),
-      inputFault: () => request.connectionFault,
+      // A cut that came after the reader had already finished (bytes past the Content-Length).
+      inputFault: () => (cut.signal.aborted ? (cut.signal.reason as Error) : undefined),
     });
     request.classifyStats = stats;
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'inline; filename="labelled.csv"').send(output);
