@@ -91,10 +91,12 @@ export class RecordGuard extends Transform {
   /** The previous record ended with CR: an LF right after belongs to its delimiter. */
   private afterRecordCR = false;
   private lastRecordDropped = false;
-  private prev = -1;
+  /** The last byte of the previous chunk (a CRLF inside quotes may be split between chunks). */
+  private lastByte = -1;
 
   // The current record.
   private fields = 1;
+  /** Line breaks of the record, counted only once it is being dropped (the reader needs them then). */
   private lineBreaks = 0;
   /** Its bytes in earlier chunks (held, or discarded while dropping). */
   private bytesBefore = 0;
@@ -118,8 +120,6 @@ export class RecordGuard extends Transform {
     let recordStart = 0; // where the current record starts in this chunk (0: in an earlier one)
     for (let i = 0; i < n; i++) {
       const b = chunk[i];
-      const prev = this.prev;
-      this.prev = b;
       if (this.afterRecordCR) {
         this.afterRecordCR = false;
         if (b === LF) {
@@ -137,9 +137,16 @@ export class RecordGuard extends Transform {
           // it in the same field). This byte is read as unquoted below; the field is not empty.
           this.inQuotes = false;
           this.fieldEmpty = false;
+        } else if (!this.dropping) {
+          // Only a quote matters inside quotes (line breaks are counted only for a dropped record).
+          const q = chunk.indexOf(QUOTE, i);
+          if (q < 0) break;
+          this.quotePending = true;
+          i = q;
+          continue;
         } else {
           if (b === QUOTE) this.quotePending = true;
-          else if (b === CR || (b === LF && prev !== CR)) this.lineBreaks++;
+          else if (b === CR || (b === LF && (i > 0 ? chunk[i - 1] : this.lastByte) !== CR)) this.lineBreaks++;
           continue;
         }
       }
@@ -150,7 +157,6 @@ export class RecordGuard extends Transform {
         continue;
       }
       if (b === LF || b === CR) {
-        this.lineBreaks++;
         const dropped = this.endRecord(chunk, recordStart, forwardFrom, i);
         if (dropped) forwardFrom = i + 1;
         recordStart = i + 1;
@@ -160,7 +166,17 @@ export class RecordGuard extends Transform {
         }
         continue;
       }
-      if (!this.fieldEmpty) continue;
+      if (!this.fieldEmpty) {
+        // The rest of an unquoted field: only a delimiter ends it (a quote in it is text).
+        let j = i + 1;
+        while (j < n) {
+          const c = chunk[j];
+          if (c === COMMA || c === LF || c === CR) break;
+          j++;
+        }
+        i = j - 1;
+        continue;
+      }
       if (this.spacePrefix.length > 0) {
         this.spacePrefix.push(b);
         const match = matchSpace(this.spacePrefix);
@@ -179,6 +195,7 @@ export class RecordGuard extends Transform {
       this.fieldEmpty = false;
       if (b === QUOTE) this.inQuotes = true;
     }
+    if (n > 0) this.lastByte = chunk[n - 1];
 
     // Complete records of this chunk go on; the incomplete one is held (or discarded).
     if (forwardFrom < recordStart) this.push(chunk.subarray(forwardFrom, recordStart));
@@ -219,10 +236,12 @@ export class RecordGuard extends Transform {
     return undefined;
   }
 
+  /** `rest`: the record's bytes in the current chunk so far. */
   private startDropping(reason: 'bytes' | 'columns', rest: Buffer): void {
     this.dropping = reason;
     const start = Buffer.concat([...this.held, rest.subarray(0, PREVIEW_BYTES)]);
     this.preview = start.subarray(0, PREVIEW_BYTES).toString('base64');
+    this.lineBreaks = countLineBreaks([...this.held, rest]);
     this.held = [];
   }
 
@@ -239,6 +258,7 @@ export class RecordGuard extends Transform {
     if (this.dropping) {
       if (forwardFrom < recordStart) this.push(chunk.subarray(forwardFrom, recordStart));
       this.bytesBefore += end - recordStart;
+      this.lineBreaks++; // its terminator
       this.pushMarker(false);
       dropped = true;
     } else if (this.held.length > 0) {
@@ -259,6 +279,20 @@ export class RecordGuard extends Transform {
     const fields = [this.nonce, this.dropping, this.bytesBefore, this.fields, this.lineBreaks, unterminated ? 1 : 0, this.preview];
     this.push(Buffer.from(`${fields.join(',')}\n`, 'utf8'));
   }
+}
+
+/** Line breaks (CRLF, LF or CR, as the reader counts them) in consecutive pieces. */
+function countLineBreaks(pieces: readonly Buffer[]): number {
+  let count = 0;
+  let prev = -1;
+  for (const piece of pieces) {
+    for (let i = 0; i < piece.length; i++) {
+      const b = piece[i];
+      if (b === CR || (b === LF && prev !== CR)) count++;
+      prev = b;
+    }
+  }
+  return count;
 }
 
 function matchSpace(prefix: readonly number[]): 'whole' | 'partial' | 'none' {
