@@ -7,7 +7,7 @@ import { buildPipeline, type BuiltPipeline } from './pipeline/build.js';
 import { authPlugin } from './plugins/auth.js';
 import { clientErrorHandler, connectionFaultsPlugin } from './plugins/connection-faults.js';
 import { createMetrics, installMetrics, type ServiceMetrics } from './plugins/metrics.js';
-import { installProtection } from './plugins/protection.js';
+import { protectionPlugin } from './plugins/protection.js';
 import { adminRoutes } from './routes/admin.js';
 import { classifyRoutes } from './routes/classify.js';
 import { docsRoutes } from './routes/docs.js';
@@ -96,7 +96,7 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log }: 
   });
   if (config.metrics.enabled) installMetrics(app, metrics, { protect: config.auth.protectMetrics });
   await app.register(connectionFaultsPlugin);
-  await installProtection(app, config, metrics);
+  await app.register(protectionPlugin, { config, metrics });
   await app.register(authPlugin, config.auth);
 
   await app.register(docsRoutes, { version });

@@ -37,19 +37,20 @@ interface FaultState {
 }
 
 /**
- * The request being answered on each connection, set on the server's 'request' event (before
- * any hook: a fault can be reported in the same tick as the request arrives). Sockets and
- * requests are unique, so these maps serve every server in the process.
+ * The requests on each connection not yet answered, in order (the first is the one being
+ * written; more only with HTTP pipelining), from the server's 'request' event — before any hook,
+ * since a fault can be reported in the same tick as the request arrives. Sockets and requests
+ * are unique, so these maps serve every server in the process.
  */
-const answering = new WeakMap<Socket, { req: IncomingMessage; res: ServerResponse }>();
+const answering = new WeakMap<Socket, { req: IncomingMessage; res: ServerResponse }[]>();
 const faults = new WeakMap<IncomingMessage, FaultState>();
 
 /** The handler to pass as Fastify's `clientErrorHandler` (Fastify binds it to the instance). */
 export function clientErrorHandler(options: ConnectionFaultOptions) {
   return function handleClientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket): void {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
-    const current = answering.get(socket);
-    if (current && !current.res.writableEnded) {
+    const current = answering.get(socket)?.find((a) => !a.res.writableEnded);
+    if (current) {
       const { req, res } = current;
       const fault = describe(err, options, req);
       this.log.warn(
@@ -113,9 +114,12 @@ function report(req: IncomingMessage, fault: Error): void {
 async function connectionFaults(app: FastifyInstance): Promise<void> {
   app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const { socket } = req;
-    answering.set(socket, { req, res });
+    const queue = answering.get(socket) ?? [];
+    queue.push({ req, res });
+    answering.set(socket, queue);
     res.once('close', () => {
-      if (answering.get(socket)?.req === req) answering.delete(socket);
+      const i = queue.findIndex((a) => a.req === req);
+      if (i >= 0) queue.splice(i, 1);
     });
   });
   app.decorateRequest('connectionFault', {

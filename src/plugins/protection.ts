@@ -8,6 +8,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import { Overloaded, RateLimited, errorBody } from '../errors.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -15,7 +16,12 @@ import type { ServiceMetrics } from './metrics.js';
 /** Answered even under pressure and never rate-limited: liveness and metrics must stay readable. */
 const ALWAYS_OPEN = new Set(['/healthz', '/metrics']);
 
-export async function installProtection(app: FastifyInstance, config: Config, metrics?: ServiceMetrics): Promise<void> {
+export interface ProtectionOptions {
+  readonly config: Config;
+  readonly metrics?: ServiceMetrics;
+}
+
+async function protection(app: FastifyInstance, { config, metrics }: ProtectionOptions): Promise<void> {
   const p = config.pressure;
   if (p.maxEventLoopDelayMs > 0 || p.maxHeapUsedBytes > 0 || p.maxRssBytes > 0) {
     await app.register(underPressure, {
@@ -83,3 +89,6 @@ export async function installProtection(app: FastifyInstance, config: Config, me
       new RateLimited(`rate limit of ${context.max} requests per ${context.after} exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`),
   });
 }
+
+/** Registered at the root (fastify-plugin): its hooks and the rate-limit store serve every route. */
+export const protectionPlugin = fp(protection, { name: 'logsift-protection' });
