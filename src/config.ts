@@ -24,6 +24,14 @@ const serverSchema = z.object({
   maxRows: z.coerce.number().int().min(0).default(0),
   /** Characters of a log message the models see; the output always keeps the whole line. */
   maxMessageChars: positiveInt.default(10_000),
+  /**
+   * Bytes of one CSV record (its raw text, quotes and delimiters included). A data record over it
+   * becomes one `error` row naming its line; a header over it is answered 400. Bounds the memory
+   * one record can take.
+   */
+  maxRecordBytes: positiveInt.default(16 * 1024 * 1024),
+  /** Fields of one CSV record: a data record with more is one `error` row, a header with more is 400. */
+  maxColumns: positiveInt.default(400),
   /** Prefix cells starting with = + - @ tab CR with ' (OWASP CSV injection). */
   neutraliseFormulas: flag.default(true),
   /** Time a client has to send the request headers (slowloris). */
@@ -53,6 +61,12 @@ const authSchema = z.object({
   adminKeys: keyList.default([]),
   /** Also require an API key (when any is configured) on /metrics. */
   protectMetrics: flag.default(false),
+  /**
+   * Failed authentications (401/403) per client IP per window; past it every request from that
+   * IP to a key-protected route is answered 429 until the window ends. 0 = no limit.
+   */
+  maxFailures: z.coerce.number().int().min(0).default(10),
+  failureWindowMs: positiveInt.default(60_000),
 });
 
 const rateLimitSchema = z.object({
@@ -170,6 +184,8 @@ export const ENV_VARS: Record<string, string> = {
   LOGSIFT_MAX_UPLOAD_BYTES: 'server.maxUploadBytes',
   LOGSIFT_MAX_ROWS: 'server.maxRows',
   LOGSIFT_MAX_MESSAGE_CHARS: 'server.maxMessageChars',
+  LOGSIFT_MAX_RECORD_BYTES: 'server.maxRecordBytes',
+  LOGSIFT_MAX_COLUMNS: 'server.maxColumns',
   LOGSIFT_NEUTRALISE_FORMULAS: 'server.neutraliseFormulas',
   LOGSIFT_HEADERS_TIMEOUT_MS: 'server.headersTimeoutMs',
   LOGSIFT_REQUEST_TIMEOUT_MS: 'server.requestTimeoutMs',
@@ -181,6 +197,8 @@ export const ENV_VARS: Record<string, string> = {
   LOGSIFT_API_KEYS: 'auth.apiKeys',
   LOGSIFT_ADMIN_KEYS: 'auth.adminKeys',
   LOGSIFT_METRICS_REQUIRE_KEY: 'auth.protectMetrics',
+  LOGSIFT_AUTH_MAX_FAILURES: 'auth.maxFailures',
+  LOGSIFT_AUTH_FAILURE_WINDOW_MS: 'auth.failureWindowMs',
   LOGSIFT_RATE_LIMIT_MAX: 'rateLimit.max',
   LOGSIFT_RATE_LIMIT_WINDOW_MS: 'rateLimit.windowMs',
   LOGSIFT_CORS_ORIGINS: 'cors.origins',

@@ -4,14 +4,15 @@ import type { Config } from './config.js';
 import type { LabelStats } from './csv/labelled-csv.js';
 import { Classifier, type ReloadResult } from './classifier.js';
 import { buildPipeline, type BuiltPipeline } from './pipeline/build.js';
-import { installAuth } from './plugins/auth.js';
+import { authPlugin } from './plugins/auth.js';
+import { clientErrorHandler, connectionFaultsPlugin } from './plugins/connection-faults.js';
 import { createMetrics, installMetrics, type ServiceMetrics } from './plugins/metrics.js';
-import { installProtection } from './plugins/protection.js';
+import { protectionPlugin } from './plugins/protection.js';
 import { adminRoutes } from './routes/admin.js';
 import { classifyRoutes } from './routes/classify.js';
 import { docsRoutes } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
-import { RequestLogController } from './request-log.js';
+import { RequestLogController, redactUrl } from './request-log.js';
 
 /** The loaded pipeline, swapped in once models are ready (and on reload). */
 export type ClassifierHolder = Classifier;
@@ -52,6 +53,10 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log }: 
       level: log?.level ?? server.logLevel,
       ...(log && { stream: log.stream }),
       redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization'], censor: '[redacted]' },
+      // A key sent in the query string (`?api_key=…`) is never logged: query values are redacted.
+      serializers: {
+        req: (req: { method?: string; url?: string; hostname?: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url ?? ''), host: req.hostname, remoteAddress: req.ip }),
+      },
     },
     logController: new RequestLogController(),
     requestIdHeader: false,
@@ -66,6 +71,9 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log }: 
     http: { headersTimeout, requestTimeout: server.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
     // Uploads are streamed; this limit only guards the small JSON bodies Fastify buffers itself.
     bodyLimit: 1024 * 1024,
+    // A timeout or unreadable bytes while an answer is streaming must not write a raw status
+    // line into it: the answer reports the fault, then the connection closes.
+    clientErrorHandler: clientErrorHandler({ headersTimeoutMs: headersTimeout, requestTimeoutMs: server.requestTimeoutMs }),
   });
   const classifier = new Classifier(pipeline);
   const metrics = createMetrics(classifier);
@@ -87,8 +95,9 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log }: 
     reply.header('x-request-id', request.id);
   });
   if (config.metrics.enabled) installMetrics(app, metrics, { protect: config.auth.protectMetrics });
-  await installProtection(app, config, metrics);
-  installAuth(app, config.auth);
+  await app.register(connectionFaultsPlugin);
+  await app.register(protectionPlugin, { config, metrics });
+  await app.register(authPlugin, config.auth);
 
   await app.register(docsRoutes, { version });
   await app.register(healthRoutes);
@@ -98,6 +107,8 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log }: 
     maxUploadBytes: server.maxUploadBytes,
     maxRows: server.maxRows,
     maxMessageChars: server.maxMessageChars,
+    maxRecordBytes: server.maxRecordBytes,
+    maxColumns: server.maxColumns,
     neutraliseFormulas: server.neutraliseFormulas,
     metrics,
   });

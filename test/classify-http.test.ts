@@ -230,7 +230,8 @@ describe('upload size limit', () => {
   const LIMIT = 4096;
   let small: TestServer;
   beforeAll(async () => {
-    small = await startServer({ overrides: { server: { maxUploadBytes: LIMIT } } });
+    // Small batches: the answer starts (with the first batch) before the limit trips.
+    small = await startServer({ overrides: { server: { maxUploadBytes: LIMIT }, pipeline: { batchSize: 4 } } });
   });
   afterAll(async () => {
     await small?.close();

@@ -4,10 +4,10 @@ import { ENV_VARS, loadConfig } from '../src/config.js';
 describe('operations configuration', () => {
   it('has safe defaults: keys off, admin disabled, CORS and rate limit off, formulas neutralised', () => {
     const c = loadConfig({});
-    expect(c.auth).toEqual({ apiKeys: [], adminKeys: [], protectMetrics: false });
+    expect(c.auth).toEqual({ apiKeys: [], adminKeys: [], protectMetrics: false, maxFailures: 10, failureWindowMs: 60_000 });
     expect(c.cors.origins).toEqual([]);
     expect(c.rateLimit.max).toBe(0);
-    expect(c.server).toMatchObject({ maxRows: 0, maxMessageChars: 10_000, neutraliseFormulas: true, headersTimeoutMs: 30_000 });
+    expect(c.server).toMatchObject({ maxRows: 0, maxMessageChars: 10_000, maxRecordBytes: 16 * 1024 * 1024, maxColumns: 400, neutraliseFormulas: true, headersTimeoutMs: 30_000 });
     expect(c.pressure.maxEventLoopDelayMs).toBe(1000);
     expect(c.metrics.enabled).toBe(true);
   });
@@ -21,6 +21,10 @@ describe('operations configuration', () => {
       LOGSIFT_METRICS: '0',
       LOGSIFT_MAX_ROWS: '500',
       LOGSIFT_RATE_LIMIT_MAX: '100',
+      LOGSIFT_MAX_RECORD_BYTES: '1048576',
+      LOGSIFT_MAX_COLUMNS: '50',
+      LOGSIFT_AUTH_MAX_FAILURES: '3',
+      LOGSIFT_AUTH_FAILURE_WINDOW_MS: '5000',
     });
     expect(c.auth.apiKeys).toEqual(['aaaaaaaaaaaaaaaa1', 'bbbbbbbbbbbbbbbb2']);
     expect(c.auth.adminKeys).toEqual(['cccccccccccccccc3']);
@@ -29,6 +33,8 @@ describe('operations configuration', () => {
     expect(c.metrics.enabled).toBe(false);
     expect(c.server.maxRows).toBe(500);
     expect(c.rateLimit.max).toBe(100);
+    expect(c.server).toMatchObject({ maxRecordBytes: 1_048_576, maxColumns: 50 });
+    expect(c.auth).toMatchObject({ maxFailures: 3, failureWindowMs: 5000 });
   });
 
   it('refuses short keys and bad flags, naming the field but not the key', () => {

@@ -1,16 +1,8 @@
 import type { Readable } from 'node:stream';
 import { parse, type CsvError, type Parser } from 'csv-parse';
-
-/** A problem with the upload itself, found before any output was sent (→ 4xx). */
-export class CsvInputError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+import { CsvEmpty, CsvInvalid, CsvMissingColumn, CsvRecordTooLarge, CsvTooManyColumns, hasStatus } from '../errors.js';
+import { pacer } from './cooperate.js';
+import { RecordGuard, newMarkerNonce, readMarker, type DroppedRecord, type RecordLimits } from './record-guard.js';
 
 export const MESSAGE_COLUMN_NAMES = ['log_message', 'message'] as const;
 const REQUIRED_COLUMNS = ['source', 'log_message'] as const;
@@ -28,9 +20,8 @@ export interface OpenedCsv {
   readonly rows: AsyncIterable<CsvRow[]>;
 }
 
-// A record this large means the input is not the CSV it claims to be; the limit keeps one
-// endless "line" from taking all memory.
-const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+/** Defaults of server.maxRecordBytes and server.maxColumns (config.ts), for callers without a config. */
+export const DEFAULT_LIMITS: RecordLimits = { maxRecordBytes: 16 * 1024 * 1024, maxColumns: 400 };
 const RUN_SIZE = 1024;
 
 const LINE_BREAK = /\r\n|\n|\r/g;
@@ -55,8 +46,14 @@ function readable(stream: Readable): Promise<void> {
 /**
  * Parses a CSV stream lazily. Resolves once the header is read and checked, so the caller can
  * still answer 4xx; data rows are then pulled one by one (bounded memory, backpressure intact).
+ * Records over the limits (RecordGuard) become one malformed row each, in place; a header over
+ * them is a 400.
+ *
+ * `cut` stops the input early (size limit, timeout, a second file): every complete record
+ * received before it is still read, the incomplete one is dropped, and then the rows (or the
+ * header, if it had not been read) fail with the abort's reason.
  */
-export async function openCsv(input: Readable): Promise<OpenedCsv> {
+export async function openCsv(input: Readable, limits: RecordLimits = DEFAULT_LIMITS, cut?: AbortSignal): Promise<OpenedCsv> {
   // Skipped records are reported by csv-parse out of band; they are queued with the number of
   // records read before them so they are emitted in their place.
   const skipped: { after: number; line: number; reason: string; raw: string }[] = [];
@@ -71,7 +68,8 @@ export async function openCsv(input: Readable): Promise<OpenedCsv> {
     record_delimiter: ['\r\n', '\n', '\r'],
     skip_empty_lines: true,
     skip_records_with_error: true,
-    max_record_size: MAX_RECORD_BYTES,
+    // No max_record_size: RecordGuard enforces the record limits before the parser (csv-parse's
+    // own limit loses and re-reads input when it skips a record).
     // Line numbers are counted from each record's raw text: csv-parse's own `info` bookkeeping
     // cost about a tenth of a large upload's time.
     raw: true,
@@ -89,8 +87,24 @@ export async function openCsv(input: Readable): Promise<OpenedCsv> {
   // Recorded here and rethrown by the reader: an 'error' with no listener would crash the process.
   let failure: Error | undefined;
   parser.on('error', (err) => (failure ??= err));
-  input.on('error', (err) => parser.destroy(err));
-  input.pipe(parser);
+  const nonce = newMarkerNonce();
+  const guard = new RecordGuard(limits, nonce);
+  // csv-parse works through whatever it is given at once: the pacer hands it one chunk per busy turn.
+  const paced = pacer();
+  input.on('error', (err) => guard.destroy(err));
+  guard.on('error', (err) => paced.destroy(err));
+  paced.on('error', (err) => parser.destroy(err));
+  input.pipe(guard).pipe(paced).pipe(parser);
+  let cutReason: Error | undefined;
+  const onCut = () => {
+    cutReason ??= cut?.reason instanceof Error ? cut.reason : new Error(String(cut?.reason));
+    input.unpipe(guard);
+    guard.cut();
+    // The rest of the upload is read and discarded, so the client can finish and read the answer.
+    if (!input.destroyed) input.resume();
+  };
+  if (cut?.aborted) onCut();
+  else cut?.addEventListener('abort', onCut, { once: true });
 
   type ParsedRecord = { record: string[]; raw: string };
   // Records are pulled with read() in runs, not one promise per record: per-row awaits were a
@@ -113,30 +127,40 @@ export async function openCsv(input: Readable): Promise<OpenedCsv> {
   } catch (err) {
     throw toInputError(err);
   }
+  if (!first && cutReason) throw toInputError(cutReason);
+  const droppedHeader = first && readMarker(first.record, nonce);
+  if (droppedHeader) {
+    stop();
+    if (droppedHeader.reason === 'columns') {
+      throw new CsvTooManyColumns(
+        `the header has ${droppedHeader.fields} columns; at most ${limits.maxColumns} are accepted (server.maxColumns): ${JSON.stringify(droppedHeader.preview)}…`,
+      );
+    }
+    throw new CsvRecordTooLarge(
+      `the header record is ${droppedHeader.bytes} bytes; at most ${limits.maxRecordBytes} are accepted (server.maxRecordBytes)${droppedHeader.unterminated ? '; the input ended inside one of its quoted fields (an unterminated quote?)' : ''}`,
+    );
+  }
   // Only a record skipped before any was read is the header's: the parser may already have
   // read (and skipped) later lines of the same chunk, and those become error rows in place.
   const headerError = skipped.find((s) => s.after === 0);
   if (headerError) {
     const where = /\bline \d+\b/.test(headerError.reason) ? '' : ` at line ${headerError.line}`;
-    throw new CsvInputError(
-      400,
-      'CSV_INVALID',
-      `not valid CSV: ${headerError.reason}${where}; expected a header row with the columns ${REQUIRED_COLUMNS.join(', ')}`,
-    );
+    stop();
+    throw new CsvInvalid(`not valid CSV: ${headerError.reason}${where}; expected a header row with the columns ${REQUIRED_COLUMNS.join(', ')}`);
   }
-  if (!first) throw new CsvInputError(400, 'CSV_EMPTY', 'the uploaded file is empty');
+  if (!first) throw new CsvEmpty('the uploaded file is empty');
   const header = first.record;
-  if (header.some((h) => h.includes('\u0000'))) throw new CsvInputError(400, 'CSV_INVALID', 'not valid CSV: the header contains NUL bytes (binary file?)');
+  if (header.some((h) => h.includes('\u0000'))) {
+    stop();
+    throw new CsvInvalid('not valid CSV: the header contains NUL bytes (binary file?)');
+  }
   const names = header.map((h) => h.trim().toLowerCase());
   const sourceIndex = names.indexOf('source');
   const messageIndex = names.findIndex((n) => (MESSAGE_COLUMN_NAMES as readonly string[]).includes(n));
   const missing = [sourceIndex < 0 ? 'source' : '', messageIndex < 0 ? 'log_message' : ''].filter(Boolean);
   if (missing.length) {
-    parser.destroy();
-    input.resume();
-    throw new CsvInputError(
-      400,
-      'CSV_MISSING_COLUMN',
+    stop();
+    throw new CsvMissingColumn(
       `missing required column${missing.length > 1 ? 's' : ''}: ${missing.join(', ')} (header was: ${header.slice(0, 20).join(',').slice(0, 300)})`,
     );
   }
@@ -161,6 +185,15 @@ export async function openCsv(input: Readable): Promise<OpenedCsv> {
           // A record's raw text holds the empty lines skipped before it and its own delimiter:
           // the record ends on the line after all but that last break.
           const breaks = lineBreaks(raw);
+          const dropped = readMarker(record, nonce);
+          if (dropped) {
+            // The marker's raw text: the empty lines before the dropped record, then one line of
+            // its own in place of the record's lines. The record starts after those empty lines.
+            const line = linesBefore + breaks;
+            out.push({ kind: 'malformed', line, reason: describeDropped(dropped, limits), raw: JSON.stringify(dropped.preview) + '…' });
+            linesBefore += breaks - 1 + dropped.lineBreaks;
+            continue;
+          }
           const endsWithBreak = raw.endsWith('\n') || raw.endsWith('\r');
           out.push({ kind: 'row', line: linesBefore + breaks - (endsWithBreak ? 1 : 0) + 1, fields: record });
           linesBefore += breaks;
@@ -168,37 +201,53 @@ export async function openCsv(input: Readable): Promise<OpenedCsv> {
         if (run.length === 0) {
           takeSkipped(Number.POSITIVE_INFINITY, out);
           if (out.length) yield out;
+          // Cut short: what arrived whole has been read; the rest never will be.
+          if (cutReason) throw cutReason;
           break;
         }
         yield out;
       }
     } finally {
-      if (!parser.destroyed) parser.destroy();
-      // Stopped early (row limit, client gone): discard the rest of the upload instead of
-      // leaving it unread, so the client can finish sending and read the whole answer.
-      input.unpipe(parser);
-      if (!input.destroyed) input.resume();
+      stop();
     }
   }
 
   return { header, sourceIndex, messageIndex, rows: rows() };
+
+  /**
+   * Stops parsing (header refused, row limit, client gone): the rest of the upload is read and
+   * discarded instead of left unread, so the client can finish sending and read the whole answer.
+   */
+  function stop(): void {
+    cut?.removeEventListener('abort', onCut);
+    if (!parser.destroyed) parser.destroy();
+    input.unpipe(guard);
+    if (!guard.destroyed) guard.destroy();
+    if (!paced.destroyed) paced.destroy();
+    if (!input.destroyed) input.resume();
+  }
+}
+
+function describeDropped(d: DroppedRecord, limits: RecordLimits): string {
+  if (d.reason === 'columns') {
+    return `record with ${d.fields} fields, over the limit of ${limits.maxColumns} fields per record (server.maxColumns); the row was not read`;
+  }
+  const unterminated = d.unterminated ? '; the input ended inside one of its quoted fields (an unterminated quote?)' : '';
+  return `record of ${d.bytes} bytes, over the limit of ${limits.maxRecordBytes} bytes per record (server.maxRecordBytes); the row was not read${unterminated}`;
 }
 
 function describeSkip(err: CsvError): string {
   switch (err.code) {
     case 'CSV_QUOTE_NOT_CLOSED':
       return 'unterminated quoted field; the rest of the input could not be parsed';
-    case 'CSV_MAX_RECORD_SIZE':
-      return `record larger than ${MAX_RECORD_BYTES} bytes; the rest of the input could not be parsed`;
     default:
       return err.message;
   }
 }
 
-function toInputError(err: unknown): Error {
-  if (err instanceof CsvInputError) return err;
-  const e = err as Error & { code?: string; statusCode?: number };
-  // Errors raised by the upload stream itself (size limits, aborted requests) keep their status.
-  if (typeof e.statusCode === 'number') return e;
-  return new CsvInputError(400, 'CSV_INVALID', `not valid CSV: ${e.message}`);
+/** An error reading the upload, as the 4xx to answer with while no output has been sent. */
+export function toInputError(err: unknown): Error {
+  // Errors raised by the upload stream itself (size limits, multipart, timeouts) keep their status.
+  if (hasStatus(err)) return err;
+  return new CsvInvalid(`not valid CSV: ${(err as Error).message}`);
 }

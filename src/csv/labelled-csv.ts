@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import type { Pipeline as ClassifierPipeline } from '../pipeline/pipeline.js';
 import type { Decision, LogRecord, StageName } from '../pipeline/types.js';
-import type { CsvRow, OpenedCsv } from './csv-reader.js';
+import { toInputError, type CsvRow, type OpenedCsv } from './csv-reader.js';
 
 export const OUTPUT_COLUMNS = ['target_label', 'label_stage', 'confidence'] as const;
 
@@ -22,6 +22,11 @@ export interface LabelOptions {
   readonly onDecision?: (decision: Decision) => void;
   /** Called when the row limit cut the input. */
   readonly onRowLimit?: () => void;
+  /**
+   * A problem the connection reported that the input stream itself could not show (bytes past
+   * the Content-Length, found after the body ended): checked once the input has ended.
+   */
+  readonly inputFault?: () => Error | undefined;
 }
 
 export interface LabelStats {
@@ -46,14 +51,21 @@ export function outputHeader(header: readonly string[]): string[] {
  * Streams the labelled CSV: exactly one output row per input row, in input order. Rows the
  * parser could not read, or with the wrong number of fields, come out with label_stage `error`
  * and the reason in target_label.
+ *
+ * Resolves once the first chunk of the answer (the header with the first batch, or everything
+ * for an input smaller than a batch) is ready; an upload that fails before then (size limit, a
+ * second file in the form, a timeout) rejects with its 4xx instead, since nothing has been sent.
+ * After that, such a failure ends the output with one `error` row saying why.
  */
-export function labelCsv(csv: OpenedCsv, classifier: ClassifierPipeline, options: LabelOptions): { output: Readable; stats: LabelStats } {
+export async function labelCsv(csv: OpenedCsv, classifier: ClassifierPipeline, options: LabelOptions): Promise<{ output: Readable; stats: LabelStats }> {
   const stats: LabelStats = { rows: 0, byStage: { regex: 0, embedding: 0, llm: 0, fallback: 0, error: 0 } };
   const width = csv.header.length;
   const maxChars = options.maxMessageChars ?? 10_000;
   const maxRows = options.maxRows ?? 0;
   const neutralise = options.neutraliseFormulas ?? true;
   const safe = (cell: string) => (neutralise && FORMULA_START.test(cell) ? `'${cell}` : cell);
+  // Header cells are cells too: a spreadsheet runs `=cmd|x` in the first line as readily.
+  const header = outputHeader(csv.header).map(safe);
 
   const finish = (fields: readonly string[], decision: Decision): string[] => {
     stats.rows++;
@@ -71,9 +83,15 @@ export function labelCsv(csv: OpenedCsv, classifier: ClassifierPipeline, options
   const csvText = (rows: string[][]) => stringify(rows);
 
   async function* labelled(): AsyncGenerator<string> {
-    yield csvText([outputHeader(csv.header)]);
+    // The header goes out with the first batch: until then a failing upload can still be a 4xx.
+    let pendingHeader: string | undefined = csvText([header]);
+    const emit = (text = ''): string => {
+      const chunk = (pendingHeader ?? '') + text;
+      pendingHeader = undefined;
+      return chunk;
+    };
     let batch: CsvRow[] = [];
-    const flush = async function* (): AsyncGenerator<string> {
+    const flush = async (): Promise<string> => {
       const out: string[][] = [];
       const good = batch.filter((r): r is Extract<CsvRow, { kind: 'row' }> => r.kind === 'row' && r.fields.length === width);
       const records: LogRecord[] = good.map((r) => ({
@@ -103,8 +121,10 @@ export function labelCsv(csv: OpenedCsv, classifier: ClassifierPipeline, options
         }
       }
       batch = [];
-      if (out.length) yield csvText(out);
+      return out.length ? csvText(out) : '';
     };
+    /** The output's last row, for an upload that broke off or was cut. */
+    const lastRow = (reason: string): string => csvText([errorRow([], reason)]);
     let inputRows = 0;
     try {
       for await (const run of csv.rows) {
@@ -112,31 +132,47 @@ export function labelCsv(csv: OpenedCsv, classifier: ClassifierPipeline, options
           if (maxRows > 0 && inputRows >= maxRows) {
             // Never silently short: the last row says where and why the output stops. Leaving the
             // loop ends the reader, which discards the rest of the upload.
-            yield* flush();
+            const rows = await flush();
             stats.truncatedAtLine = row.line;
             options.onRowLimit?.();
-            yield csvText([errorRow([], `row limit reached: at most ${maxRows} rows are processed per request; line ${row.line} and every row after it were not processed`)]);
+            yield emit(rows + lastRow(`row limit reached: at most ${maxRows} rows are processed per request; line ${row.line} and every row after it were not processed`));
             return;
           }
           inputRows++;
           batch.push(row);
-          if (batch.length >= options.batchSize) yield* flush();
+          if (batch.length >= options.batchSize) yield emit(await flush());
         }
       }
     } catch (err) {
-      // The upload broke off (size limit, client gone): say so in the output instead of
-      // ending it silently short.
-      yield* flush();
-      yield csvText([errorRow([], `input ended early after ${stats.rows} rows: ${(err as Error).message}`)]);
+      // The upload broke off (size limit, client gone, timeout, a second file): before the answer
+      // has started that is the answer (4xx); after, the output says so instead of ending short.
+      if (pendingHeader !== undefined) throw toInputError(err);
+      const rows = await flush();
+      const e = err as Error & { code?: string };
+      const reason = e.code === 'TOO_MANY_FILES' ? `${e.message} (after ${stats.rows} rows)` : `input ended early after ${stats.rows} rows: ${e.message}`;
+      yield emit(rows + lastRow(reason));
       return;
     }
-    yield* flush();
+    const rows = await flush();
+    const fault = options.inputFault?.();
+    if (fault) {
+      if (pendingHeader !== undefined) throw toInputError(fault);
+      yield emit(rows + lastRow(`${fault.message} (after ${stats.rows} rows)`));
+      return;
+    }
+    const last = emit(rows);
+    if (last) yield last;
   }
 
-  // labelled() catches its own failures and reports them as error rows, so this stream ends
-  // cleanly unless the client goes away.
-  const output = Readable.from(labelled());
-  return { output, stats };
+  // After its first chunk labelled() catches its own failures and reports them as error rows,
+  // so this stream ends cleanly unless the client goes away.
+  const chunks = labelled();
+  const first = await chunks.next();
+  async function* all(): AsyncGenerator<string> {
+    if (!first.done) yield first.value;
+    yield* chunks;
+  }
+  return { output: Readable.from(all()), stats };
 }
 
 /**

@@ -5,10 +5,18 @@
  * with crypto.timingSafeEqual, against every configured key (no early exit), so neither the
  * key's length nor its content shows in the timing. Keys never reach the logs: the request log
  * redacts the header and names a caller only by a digest prefix (`key_ab12cd34`).
+ *
+ * Failed authentications (401, 403) are counted per client IP (@fastify/rate-limit's store):
+ * past `auth.maxFailures` in `auth.failureWindowMs`, every request from that IP to a protected
+ * route is answered 429 RATE_LIMITED without its key being looked at, so keys cannot be guessed
+ * at request speed — not even a right guess shows until the window ends.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { normalizeIP } from '@fastify/rate-limit';
 import type { Config } from '../config.js';
+import { AdminDisabled, ApiKeyInvalid, ApiKeyRequired, RateLimited } from '../errors.js';
 
 export type AuthRequirement = 'none' | 'api' | 'admin';
 
@@ -42,20 +50,42 @@ function matches(candidate: Buffer, digests: readonly Buffer[]): boolean {
   return found;
 }
 
-function deny(reply: FastifyReply, status: 401 | 403 | 404, message: string): FastifyReply {
-  if (status === 401) reply.header('www-authenticate', 'Bearer realm="logsift"');
-  const error = status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found';
-  const code = status === 401 ? 'API_KEY_REQUIRED' : status === 403 ? 'API_KEY_INVALID' : 'ADMIN_DISABLED';
-  return reply.code(status).send({ statusCode: status, code, error, message });
-}
-
-export function installAuth(app: FastifyInstance, config: Config['auth']): void {
+async function auth(app: FastifyInstance, config: Config['auth']): Promise<void> {
   const apiDigests = config.apiKeys.map(digest);
   const adminDigests = config.adminKeys.map(digest);
+  // One counter per client address (an IPv6 client by its /64, as @fastify/rate-limit counts).
+  const failures =
+    config.maxFailures > 0
+      ? app.createRateLimit({ max: config.maxFailures, timeWindow: config.failureWindowMs, keyGenerator: (request) => `auth-failures:${normalizeIP(request.ip)}` })
+      : undefined;
+
+  /** 429 while this client is over its failed authentications. */
+  async function refuseIfBlocked(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (!failures) return;
+    const state = await failures(request, { increment: false });
+    if (state.isAllowed || state.remaining > 0 || state.ttl <= 0) return;
+    reply.header('retry-after', String(state.ttlInSeconds));
+    throw new RateLimited(
+      `too many failed authentications from this address (${state.max} in ${Math.round(state.timeWindow / 1000)} s); retry in ${state.ttlInSeconds} s`,
+    );
+  }
+
+  /** Counts a failed authentication against the client's address, then refuses the request. */
+  async function fail(request: FastifyRequest, reply: FastifyReply, err: Error & { statusCode: number }): Promise<never> {
+    await failures?.(request);
+    if (err.statusCode === 401) reply.header('www-authenticate', 'Bearer realm="logsift"');
+    throw err;
+  }
 
   app.addHook('onRequest', async (request, reply) => {
     const needs = request.routeOptions.config?.auth ?? 'none';
     const key = bearer(request);
+    if (needs === 'admin' && adminDigests.length === 0) {
+      throw new AdminDisabled('admin endpoints are disabled: configure auth.adminKeys (LOGSIFT_ADMIN_KEYS) to enable them');
+    }
+    // No API keys configured: the API is open (admin keys guard only /admin).
+    const protectedRoute = needs === 'admin' || (needs === 'api' && apiDigests.length > 0);
+    if (protectedRoute) await refuseIfBlocked(request, reply);
     if (key !== undefined) {
       const d = digest(key);
       const isAdmin = adminDigests.length > 0 && matches(d, adminDigests);
@@ -64,17 +94,16 @@ export function installAuth(app: FastifyInstance, config: Config['auth']): void 
         request.isAdmin = isAdmin;
       }
     }
-    if (needs === 'none') return;
+    if (!protectedRoute) return;
     if (needs === 'admin') {
-      if (adminDigests.length === 0) {
-        return deny(reply, 404, 'admin endpoints are disabled: configure auth.adminKeys (LOGSIFT_ADMIN_KEYS) to enable them');
-      }
-      if (key === undefined) return deny(reply, 401, 'this endpoint needs an admin key: send Authorization: Bearer <key>');
-      if (!request.isAdmin) return deny(reply, 403, 'the key is not an admin key');
+      if (key === undefined) return fail(request, reply, new ApiKeyRequired('this endpoint needs an admin key: send Authorization: Bearer <key>'));
+      if (!request.isAdmin) return fail(request, reply, new ApiKeyInvalid('the key is not an admin key'));
       return;
     }
-    if (apiDigests.length === 0) return; // no API keys configured: the API is open (admin keys guard only /admin)
-    if (key === undefined) return deny(reply, 401, 'an API key is required: send Authorization: Bearer <key>');
-    if (!request.principal) return deny(reply, 403, 'the API key is not valid');
+    if (key === undefined) return fail(request, reply, new ApiKeyRequired('an API key is required: send Authorization: Bearer <key>'));
+    if (!request.principal) return fail(request, reply, new ApiKeyInvalid('the API key is not valid'));
   });
 }
+
+/** Needs @fastify/rate-limit registered first (plugins/protection.ts) for its store. */
+export const authPlugin = fp(auth, { name: 'logsift-auth', dependencies: ['@fastify/rate-limit'] });

@@ -8,13 +8,20 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
+import { Overloaded, RateLimited, errorBody } from '../errors.js';
 import type { ServiceMetrics } from './metrics.js';
 
 /** Answered even under pressure and never rate-limited: liveness and metrics must stay readable. */
 const ALWAYS_OPEN = new Set(['/healthz', '/metrics']);
 
-export async function installProtection(app: FastifyInstance, config: Config, metrics?: ServiceMetrics): Promise<void> {
+export interface ProtectionOptions {
+  readonly config: Config;
+  readonly metrics?: ServiceMetrics;
+}
+
+async function protection(app: FastifyInstance, { config, metrics }: ProtectionOptions): Promise<void> {
   const p = config.pressure;
   if (p.maxEventLoopDelayMs > 0 || p.maxHeapUsedBytes > 0 || p.maxRssBytes > 0) {
     await app.register(underPressure, {
@@ -28,12 +35,9 @@ export async function installProtection(app: FastifyInstance, config: Config, me
         if (ALWAYS_OPEN.has(request.routeOptions.url ?? '')) return undefined;
         metrics?.pressure(type);
         reply.code(503).header('retry-after', String(p.retryAfterSeconds));
-        return {
-          statusCode: 503,
-          code: 'OVERLOADED',
-          error: 'Service Unavailable',
-          message: `the service is overloaded (${type}${value !== undefined ? ` = ${Math.round(value)}` : ''}); retry after ${p.retryAfterSeconds} s`,
-        };
+        return errorBody(
+          new Overloaded(`the service is overloaded (${type}${value !== undefined ? ` = ${Math.round(value)}` : ''}); retry after ${p.retryAfterSeconds} s`),
+        );
       }) as unknown as (request: FastifyRequest, reply: FastifyReply, type: string, value: number | undefined) => void,
     });
   }
@@ -70,21 +74,21 @@ export async function installProtection(app: FastifyInstance, config: Config, me
     });
   }
 
-  if (config.rateLimit.max > 0) {
-    await app.register(rateLimit, {
-      global: true,
-      max: config.rateLimit.max,
-      timeWindow: config.rateLimit.windowMs,
-      // The auth hook has run (it is an instance hook; this one is per route): a valid key is
-      // the caller's identity, otherwise the client address.
-      keyGenerator: (request) => request.principal ?? `ip:${request.ip}`,
-      allowList: (request) => ALWAYS_OPEN.has(request.routeOptions.url ?? ''),
-      errorResponseBuilder: (_request, context) => ({
-        statusCode: 429,
-        code: 'RATE_LIMITED',
-        error: 'Too Many Requests',
-        message: `rate limit of ${context.max} requests per ${context.after} exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`,
-      }),
-    });
-  }
+  // Always registered: the auth plugin counts failed authentications in its store. Requests are
+  // limited only when rateLimit.max is set.
+  await app.register(rateLimit, {
+    global: config.rateLimit.max > 0,
+    max: config.rateLimit.max,
+    timeWindow: config.rateLimit.windowMs,
+    // The auth hook has run (it is an instance hook; this one is per route): a valid key is
+    // the caller's identity, otherwise the client address. (Failed authentications never reach
+    // this hook: the auth plugin counts them per address itself.)
+    keyGenerator: (request) => request.principal ?? `ip:${request.ip}`,
+    allowList: (request) => ALWAYS_OPEN.has(request.routeOptions.url ?? ''),
+    errorResponseBuilder: (_request, context) =>
+      new RateLimited(`rate limit of ${context.max} requests per ${context.after} exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`),
+  });
 }
+
+/** Registered at the root (fastify-plugin): its hooks and the rate-limit store serve every route. */
+export const protectionPlugin = fp(protection, { name: 'logsift-protection' });

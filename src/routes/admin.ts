@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Classifier } from '../classifier.js';
 import { ReloadError } from '../classifier.js';
 import type { BuiltPipeline } from '../pipeline/build.js';
+import { ReloadFailed, ReloadInvalid } from '../errors.js';
+import { withPublicPaths } from './health.js';
 
 export interface AdminRouteOptions {
   readonly classifier: Classifier;
@@ -17,23 +19,18 @@ export interface AdminRouteOptions {
  * 500 when building failed otherwise; the reason is in the body and the log.
  */
 export async function adminRoutes(app: FastifyInstance, opts: AdminRouteOptions): Promise<void> {
-  app.post('/admin/reload', { schema: { hide: true }, config: { auth: 'admin' } }, async (request, reply) => {
+  app.post('/admin/reload', { schema: { hide: true }, config: { auth: 'admin' } }, async (request) => {
     try {
       const result = await opts.classifier.reload(opts.build);
       opts.onReload?.('ok');
       request.log.info({ reload: { generation: result.generation, ms: result.ms, head: result.current.head.path, rules: result.current.rules } }, 'pipeline reloaded');
-      return { status: 'reloaded', ...result };
+      return { status: 'reloaded', ...withPublicPaths(result) };
     } catch (err) {
       opts.onReload?.('failed');
       const status = err instanceof ReloadError ? err.statusCode : 500;
       const message = (err as Error).message;
       request.log.error({ reloadError: message }, 'pipeline reload failed');
-      return reply.code(status).send({
-        statusCode: status,
-        code: status === 422 ? 'RELOAD_INVALID' : 'RELOAD_FAILED',
-        error: status === 422 ? 'Unprocessable Entity' : 'Internal Server Error',
-        message,
-      });
+      throw status === 422 ? new ReloadInvalid(withPublicPaths(message)) : new ReloadFailed(withPublicPaths(message));
     }
   });
 }
