@@ -11,8 +11,10 @@ import { PROJECT_ROOT } from '../src/config.js';
 import { generateCorpus, mulberry32 } from '../src/training/corpus.js';
 import type { LogRecord } from '../src/pipeline/types.js';
 
-export const CODEBASICS = resolve(PROJECT_ROOT, '../shared/data/codebasics/synthetic_logs.csv');
-export const RANDOM_MINILM = resolve(PROJECT_ROOT, '../shared/models/minilm-l6-shaped-random');
+// `../shared` next to a checkout, `../../shared` for a git worktree in /work/wt/<name>.
+const SHARED = [resolve(PROJECT_ROOT, '../shared'), resolve(PROJECT_ROOT, '../../shared')].find((d) => existsSync(d)) ?? resolve(PROJECT_ROOT, '../shared');
+export const CODEBASICS = resolve(SHARED, 'data/codebasics/synthetic_logs.csv');
+export const RANDOM_MINILM = resolve(SHARED, 'models/minilm-l6-shaped-random');
 export const OUT_DIR = resolve(PROJECT_ROOT, 'bench/out');
 
 /** source + message of every row of a CSV with `source` and `log_message` columns. */

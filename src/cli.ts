@@ -8,7 +8,7 @@ commands:
   train --data FILE.csv      fit the classifier head and write it to models/
   eval --data FILE.csv       score the pipeline on a labelled CSV
   models                     fetch and verify the transformer model files
-  setup                      models, then a head for them if missing (run by npm start)
+  setup [--data FILE.csv]    models (or your own model folder), then a head that fits them if there is none (run by npm start)
   corpus                     regenerate the training corpus in data/
 
 Configuration comes from LOGSIFT_CONFIG (a JSON file) and environment variables; see README.md.`;

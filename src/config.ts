@@ -113,12 +113,22 @@ const regexSchema = z.object({
 const embedderSchema = z.object({
   /** `auto` uses `onnx` when its weights and head are installed, otherwise `lexical`. */
   kind: z.enum(['auto', 'onnx', 'lexical']).default('auto'),
-  /** Folder with the transformer's tokenizer files and onnx/model_quantized.onnx. */
+  /**
+   * Transformer folder: the pinned all-MiniLM-L6-v2 (`logsift models`), or any sentence-transformers
+   * ONNX export, whose pooling, normalisation, prompts and max_seq_length are read from its files.
+   */
   modelDir: z.string().default('models/transformers/all-MiniLM-L6-v2'),
-  modelFile: z.string().default('onnx/model_quantized.onnx'),
+  /** ONNX file inside modelDir; unset: onnx/model_quantized.onnx, onnx/model.onnx or model.onnx, the first present. */
+  modelFile: z.string().min(1).optional(),
   /** onnxruntime intra-op threads; 0 lets onnxruntime choose. */
   threads: z.coerce.number().int().min(0).default(0),
-  maxSeqLength: positiveInt.max(512).default(256),
+  /** Tokens per line; unset: the folder's sentence_bert_config.json max_seq_length, else 256. */
+  maxSeqLength: positiveInt.min(2).max(512).optional(),
+  /**
+   * Text put before every line (E5: `query: `); unset: the folder's default prompt
+   * (config_sentence_transformers.json default_prompt_name). '' (config file) for none.
+   */
+  promptPrefix: z.string().optional(),
   batchSize: positiveInt.default(32),
   /**
    * onnx only: texts to embed from concurrent batches and requests are gathered for this many
@@ -212,6 +222,8 @@ export const ENV_VARS: Record<string, string> = {
   LOGSIFT_REGEX_RULES: 'regex.rulesPath',
   LOGSIFT_EMBEDDER: 'embedder.kind',
   LOGSIFT_MODEL_DIR: 'embedder.modelDir',
+  LOGSIFT_MODEL_FILE: 'embedder.modelFile',
+  LOGSIFT_EMBED_PREFIX: 'embedder.promptPrefix',
   LOGSIFT_ONNX_THREADS: 'embedder.threads',
   LOGSIFT_MAX_SEQ_LENGTH: 'embedder.maxSeqLength',
   LOGSIFT_EMBED_BATCH_SIZE: 'embedder.batchSize',

@@ -2,9 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../src/config.js';
+import { RANDOM_MINILM_DIR } from './helpers/shared.js';
 import { createOnnxEmbedder, meanPoolNormalize, OnnxEmbedder } from '../src/embedders/onnx.js';
 
-const MODEL_DIR = resolve(PROJECT_ROOT, '../shared/models/minilm-l6-shaped-random');
+const MODEL_DIR = RANDOM_MINILM_DIR;
 const MODEL_FILE = 'onnx/model_quantized.onnx';
 const HAVE_MODEL = existsSync(resolve(MODEL_DIR, MODEL_FILE));
 

@@ -2,11 +2,11 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../src/config.js';
+import { RANDOM_MINILM_DIR } from './helpers/shared.js';
 import { createOnnxEmbedder, type OnnxEmbedder } from '../src/embedders/onnx.js';
 import { createOnnxThreadEmbedder, type OnnxThreadEmbedder } from '../src/embedders/onnx-thread.js';
 
-const MODEL_DIR = resolve(PROJECT_ROOT, '../shared/models/minilm-l6-shaped-random');
+const MODEL_DIR = RANDOM_MINILM_DIR;
 const HAVE_MODEL = existsSync(resolve(MODEL_DIR, 'onnx/model_quantized.onnx'));
 const base = { modelDir: MODEL_DIR, modelFile: 'onnx/model_quantized.onnx', threads: 0, maxSeqLength: 128, batchSize: 16 };
 

@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import { resolvePath } from '../config.js';
 import { fetchTransformerModel, type FetchResult } from '../models/fetch.js';
 import { MINILM_MANIFEST, type ModelManifest } from '../models/manifest.js';
+import { ownModelFile } from '../models/sentence-model.js';
 
 const USAGE = `usage: logsift models [--mirror DIR] [--dest DIR] [--allow-partial]
 
@@ -74,6 +75,15 @@ export async function modelsCommand(argv: string[], config: Config): Promise<num
   const manifest = MINILM_MANIFEST;
   const dest = values.dest ? resolve(values.dest) : resolvePath(config.embedder.modelDir);
   const mirror = values.mirror ? resolve(values.mirror) : config.models.mirror ? resolvePath(config.models.mirror) : undefined;
+  // Installing would replace the tokenizer and config files of the user's own model.
+  const own = await ownModelFile(dest, values.dest ? undefined : config.embedder.modelFile);
+  if (own) {
+    process.stderr.write(
+      `logsift models: ${dest} holds another model (${own}), not ${manifest.repo}: not installing over it.\n` +
+        'Use that folder as it is (README, "Your own sentence model"), or pass --dest for another folder.\n',
+    );
+    return 1;
+  }
   process.stdout.write(
     `Installing ${manifest.repo}@${manifest.revision.slice(0, 12)} into ${dest}\n` +
       (mirror ? `from mirror ${resolve(mirror, manifest.name)}\n` : 'from huggingface.co\n'),

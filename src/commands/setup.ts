@@ -1,22 +1,75 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { rename } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import type { Config } from '../config.js';
-import { headPath, PROJECT_ROOT } from '../config.js';
+import { PROJECT_ROOT, resolvePath } from '../config.js';
 import { weightsInstalled } from '../models/fetch.js';
+import { onnxHeadStatus } from '../models/head-status.js';
+import { ownModelFile } from '../models/sentence-model.js';
 import { modelsCommand } from './models.js';
 import { trainCommand } from './train.js';
 
+const USAGE = `usage: logsift setup [--data FILE.csv]
+
+Installs the pinned all-MiniLM-L6-v2 into embedder.modelDir (unless that folder holds your own
+model), then trains models/head-onnx.json when no head fits the transformer (none yet, or one
+trained for another model, prompt or setting: that one is kept as head-onnx.previous.json).
+
+  --data FILE.csv   training data for the head (default: data/corpus.csv)
+  -h, --help        show this help`;
+
 /**
  * First-run set-up (run by `npm start` before serving): installs the transformer files
- * (download, or LOGSIFT_MODEL_MIRROR) and, where the weights are installed but no head was
- * trained for them, trains one from the project's corpus. Never fails the start for missing
- * weights: the service then runs on the `lexical` embedder.
+ * (download, or LOGSIFT_MODEL_MIRROR) — or takes the user's own sentence-transformers folder
+ * as it is — and, where no head fits the installed transformer, trains one. Never fails the
+ * start for missing weights: the service then runs on the `lexical` embedder.
  */
-export async function setupCommand(_argv: string[], config: Config): Promise<number> {
-  const code = await modelsCommand(['--allow-partial'], config);
-  if (code !== 0) return code;
+export async function setupCommand(argv: string[], config: Config): Promise<number> {
+  let values: { data?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { data: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    process.stderr.write(`logsift setup: ${(err as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const data = values.data ? resolve(values.data) : join(PROJECT_ROOT, 'data/corpus.csv');
+
+  const own = await ownModelFile(resolvePath(config.embedder.modelDir), config.embedder.modelFile);
+  if (own) {
+    console.log(`Using your own transformer ${own} (not the pinned all-MiniLM-L6-v2: nothing to download).`);
+  } else {
+    const code = await modelsCommand(['--allow-partial'], config);
+    if (code !== 0) return code;
+  }
   if (!(await weightsInstalled(config))) return 0;
-  if (existsSync(headPath(config, 'onnx'))) return 0;
-  console.log('\nTransformer installed but no head trained for it: training models/head-onnx.json from data/corpus.csv (once).');
-  return trainCommand(['--data', join(PROJECT_ROOT, 'data/corpus.csv'), '--embedder', 'onnx'], config);
+
+  const head = await onnxHeadStatus(config);
+  switch (head.state) {
+    case 'ready':
+      return 0;
+    case 'unusable-model':
+      console.error(`logsift setup: ${head.message}`);
+      // `auto` then serves with the lexical embedder; `onnx` could not start.
+      return config.embedder.kind === 'onnx' ? 1 : 0;
+    case 'stale':
+    case 'unreadable': {
+      const kept = head.path.replace(/\.json$/, '.previous.json');
+      await rename(head.path, kept);
+      console.log(`\n${head.message}\nRetraining it from ${data}; the old head is kept as ${kept}.`);
+      break;
+    }
+    case 'missing':
+      console.log(`\nTransformer installed but no head trained for it: training ${head.path} from ${data} (once).`);
+      break;
+  }
+  return trainCommand(['--data', data, '--embedder', 'onnx'], config);
 }

@@ -1,30 +1,39 @@
 /**
- * `onnx` embedder: all-MiniLM-L6-v2 (or any BERT-shaped sentence-transformers export) run with
- * onnxruntime-node. Same arithmetic as sentence-transformers' Transformer → Pooling(mean) →
- * Normalize: tokenise (truncate to maxSeqLength keeping [CLS]/[SEP]), run the model, mean-pool
- * last_hidden_state over the attention mask, L2-normalise.
+ * `onnx` embedder: all-MiniLM-L6-v2, or any sentence-transformers model exported to ONNX (E5,
+ * BGE, GTE…), run with onnxruntime-node. The same steps as sentence-transformers' Transformer →
+ * Pooling (→ Normalize), each as the model folder configures it (models/sentence-model.ts):
+ * put the prompt before the text, tokenise (truncate to maxSeqLength keeping the closing special
+ * token), run the model, pool the token states over the attention mask, L2-normalise.
  *
  * The tokenizer comes from @xenova/transformers, loaded from local files only: this module never
  * touches the network.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import type * as OrtModule from 'onnxruntime-node';
 import type { PreTrainedTokenizer } from '@xenova/transformers';
+import {
+  modelDigest,
+  readSentenceModel,
+  sentenceModelFingerprint,
+  type PoolingMode,
+  type SentenceModelSettings,
+} from '../models/sentence-model.js';
 import type { Embedder, Vector } from './types.js';
 
 export interface OnnxEmbedderOptions {
-  /** Folder with tokenizer.json, tokenizer_config.json (and config.json) and the model file. */
+  /** Folder with tokenizer.json, tokenizer_config.json, the model file and the sentence-transformers settings. */
   modelDir: string;
-  /** Model file relative to modelDir, e.g. onnx/model_quantized.onnx. */
-  modelFile: string;
+  /** Model file relative to modelDir; unset: the first of onnx/model_quantized.onnx, onnx/model.onnx, model.onnx. */
+  modelFile?: string;
   /** onnxruntime intra-op threads; 0 lets onnxruntime choose. */
   threads: number;
-  /** Tokens per text including [CLS] and [SEP]; longer texts are truncated. */
-  maxSeqLength: number;
+  /** Tokens per text including [CLS] and [SEP]; unset: the folder's max_seq_length, else 256. */
+  maxSeqLength?: number;
   /** Texts per model run. */
   batchSize: number;
+  /** Put before every text instead of the folder's default prompt ('' for none). */
+  promptPrefix?: string;
 }
 
 /** Files the tokenizer needs, relative to modelDir. */
@@ -57,18 +66,26 @@ export class OnnxEmbedder implements Embedder {
   readonly kind = 'onnx' as const;
   private closed = false;
 
+  /** Prompt tokens left out of pooling (sentence-transformers' include_prompt = false); 0 otherwise. */
+  private readonly unpooledPromptTokens: number;
+
   /** Use createOnnxEmbedder(): it checks the files, loads tokenizer and session, and sets dimension. */
   constructor(
     private readonly ort: typeof OrtModule,
     private readonly session: OrtModule.InferenceSession,
     private readonly tokenizer: PreTrainedTokenizer,
-    private readonly options: OnnxEmbedderOptions,
+    private readonly batchSize: number,
+    /** How texts become vectors, as read from the model folder and configuration. */
+    readonly settings: SentenceModelSettings,
     readonly fingerprint: string,
     readonly dimension: number,
     private readonly outputName: string,
-  ) {}
+  ) {
+    // As sentence-transformers counts it: the prompt's tokens with [CLS], without the closing [SEP].
+    this.unpooledPromptTokens = settings.prompt && !settings.poolPrompt ? (tokenizer.encode(settings.prompt) as number[]).length - 1 : 0;
+  }
 
-  /** Token ids (with [CLS]/[SEP], truncated to maxSeqLength), as fed to the model. */
+  /** Token ids (prompt included, with [CLS]/[SEP], truncated to maxSeqLength), as fed to the model. */
   tokenize(texts: readonly string[]): number[][] {
     return texts.map((t) => this.encode(t).ids);
   }
@@ -80,7 +97,7 @@ export class OnnxEmbedder implements Embedder {
     // Longest first, so each batch holds texts of similar length and padding stays small.
     const order = encoded.map((_, i) => i).sort((a, b) => encoded[b].ids.length - encoded[a].ids.length || a - b);
     const out: Float32Array[] = new Array(texts.length);
-    const { batchSize } = this.options;
+    const { batchSize } = this;
     for (let start = 0; start < order.length; start += batchSize) {
       const idx = order.slice(start, start + batchSize);
       const vectors = await this.runBatch(idx.map((i) => encoded[i]));
@@ -96,9 +113,10 @@ export class OnnxEmbedder implements Embedder {
   }
 
   private encode(text: string): Encoded {
-    const { maxSeqLength } = this.options;
+    const { maxSeqLength, prompt, lowerCase } = this.settings;
     const clipped = text.length > maxSeqLength * MAX_CHARS_PER_TOKEN ? text.slice(0, maxSeqLength * MAX_CHARS_PER_TOKEN) : text;
-    const ids = this.tokenizer.encode(clipped) as number[];
+    const input = lowerCase ? (prompt + clipped).toLowerCase() : prompt + clipped;
+    const ids = this.tokenizer.encode(input) as number[];
     if (ids.length > maxSeqLength) {
       // Like the Python tokenizers: truncate the content, keep the closing [SEP].
       const sep = ids[ids.length - 1];
@@ -147,7 +165,9 @@ export class OnnxEmbedder implements Embedder {
     const result = await session.run(feeds);
     const hidden = result[this.outputName];
     try {
-      return meanPoolNormalize(hidden.data as Float32Array, hidden.dims as readonly number[], batch.lengths);
+      const { pooling, normalize } = this.settings;
+      const pooled = poolTokens(hidden.data as Float32Array, hidden.dims as readonly number[], batch.lengths, pooling, this.unpooledPromptTokens);
+      return pooled.map(normalize ? l2Normalize : (v) => Float32Array.from(v));
     } finally {
       for (const t of Object.values(result)) t.dispose?.();
     }
@@ -155,41 +175,87 @@ export class OnnxEmbedder implements Embedder {
 }
 
 /**
- * Mean over the first `lengths[b]` positions (the attention mask is a prefix of ones), then L2
- * normalisation; sentence-transformers' clamps (1e-9 for the token count, 1e-12 for the norm).
+ * sentence-transformers' Pooling: one vector per text from the model's token states
+ * (`dims` = [batch, seqLen, dim]). Text b has `lengths[b]` real tokens (its attention mask is a
+ * prefix of ones); the first `skip` of them (an excluded prompt) count for no mode but cls.
+ * Several modes are concatenated in the order given. Sums are kept in float64.
  */
-export function meanPoolNormalize(data: Float32Array, dims: readonly number[], lengths: readonly number[]): Float32Array[] {
+export function poolTokens(
+  data: Float32Array,
+  dims: readonly number[],
+  lengths: readonly number[],
+  modes: readonly PoolingMode[],
+  skip = 0,
+): Float64Array[] {
   const [batch, seqLen, dim] = dims;
   if (dims.length !== 3 || batch !== lengths.length) {
     throw new OnnxEmbedderError(`unexpected model output shape [${dims.join(', ')}] for a batch of ${lengths.length}`);
   }
-  const out: Float32Array[] = [];
-  const acc = new Float64Array(dim);
+  const out: Float64Array[] = [];
   for (let b = 0; b < batch; b++) {
-    acc.fill(0);
-    const count = lengths[b];
-    for (let t = 0; t < count; t++) {
-      const base = (b * seqLen + t) * dim;
-      for (let d = 0; d < dim; d++) acc[d] += data[base + d];
-    }
-    const denom = Math.max(count, 1e-9);
-    let norm = 0;
-    for (let d = 0; d < dim; d++) {
-      acc[d] /= denom;
-      norm += acc[d] * acc[d];
-    }
-    const scale = 1 / Math.max(Math.sqrt(norm), 1e-12);
-    const v = new Float32Array(dim);
-    for (let d = 0; d < dim; d++) v[d] = acc[d] * scale;
-    out.push(v);
+    const tokens = data.subarray(b * seqLen * dim, (b + 1) * seqLen * dim);
+    const pooled = new Float64Array(modes.length * dim);
+    modes.forEach((mode, k) => poolOne(mode, tokens, dim, skip, lengths[b], pooled.subarray(k * dim, (k + 1) * dim)));
+    out.push(pooled);
   }
   return out;
 }
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+/** One mode over tokens [from, to) of one text (`tokens` is its [seqLen, dim] slice); writes `into`. */
+function poolOne(mode: PoolingMode, tokens: Float32Array, dim: number, from: number, to: number, into: Float64Array): void {
+  const token = (t: number) => tokens.subarray(t * dim, (t + 1) * dim);
+  const addWeighted = (weightOf: (t: number) => number): number => {
+    let total = 0;
+    for (let t = from; t < to; t++) {
+      const w = weightOf(t);
+      const h = token(t);
+      for (let d = 0; d < dim; d++) into[d] += w * h[d];
+      total += w;
+    }
+    return total;
+  };
+  const scale = (by: number) => {
+    for (let d = 0; d < dim; d++) into[d] /= by;
+  };
+  switch (mode) {
+    case 'cls':
+      into.set(token(0));
+      return;
+    case 'lasttoken':
+      if (to - 1 >= from) into.set(token(to - 1));
+      return;
+    case 'max':
+      // Masked positions count as -1e9, as in sentence-transformers.
+      into.fill(-1e9);
+      for (let t = from; t < to; t++) {
+        const h = token(t);
+        for (let d = 0; d < dim; d++) if (h[d] > into[d]) into[d] = h[d];
+      }
+      return;
+    case 'mean':
+      scale(Math.max(addWeighted(() => 1), 1e-9));
+      return;
+    case 'mean_sqrt_len_tokens':
+      scale(Math.sqrt(Math.max(addWeighted(() => 1), 1e-9)));
+      return;
+    case 'weightedmean':
+      // Position-weighted (SGPT): token t weighs t + 1.
+      scale(Math.max(addWeighted((t) => t + 1), 1e-9));
+      return;
+  }
+}
+
+/** Scales to unit length (torch's F.normalize clamp: 1e-12 for the norm). */
+export function l2Normalize(v: Float64Array): Float32Array {
+  let norm = 0;
+  for (let d = 0; d < v.length; d++) norm += v[d] * v[d];
+  const scale = 1 / Math.max(Math.sqrt(norm), 1e-12);
+  return Float32Array.from(v, (x) => x * scale);
+}
+
+/** Mean pooling then L2 normalisation: all-MiniLM-L6-v2's sentence vector. */
+export function meanPoolNormalize(data: Float32Array, dims: readonly number[], lengths: readonly number[]): Float32Array[] {
+  return poolTokens(data, dims, lengths, ['mean']).map(l2Normalize);
 }
 
 function requireFile(path: string, what: string): void {
@@ -224,22 +290,37 @@ async function loadTokenizer(dir: string): Promise<PreTrainedTokenizer> {
   }
 }
 
+/** The model folder's settings with the options' overrides, as the embedder will use them. */
+export function onnxEmbedderSettings(options: OnnxEmbedderOptions): SentenceModelSettings {
+  try {
+    return readSentenceModel(resolve(options.modelDir), {
+      modelFile: options.modelFile,
+      maxSeqLength: options.maxSeqLength,
+      promptPrefix: options.promptPrefix,
+    });
+  } catch (err) {
+    throw new OnnxEmbedderError((err as Error).message);
+  }
+}
+
 export async function createOnnxEmbedder(options: OnnxEmbedderOptions): Promise<OnnxEmbedder> {
-  const { threads, maxSeqLength, batchSize } = options;
+  const { threads, batchSize } = options;
   if (!Number.isInteger(threads) || threads < 0) throw new OnnxEmbedderError(`threads must be an integer >= 0, got ${threads}`);
-  if (!Number.isInteger(maxSeqLength) || maxSeqLength < 2) throw new OnnxEmbedderError(`maxSeqLength must be an integer >= 2, got ${maxSeqLength}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new OnnxEmbedderError(`batchSize must be an integer >= 1, got ${batchSize}`);
 
   const dir = resolve(options.modelDir);
   if (!existsSync(dir)) throw new OnnxEmbedderError(`model folder not found: ${dir} (run \`logsift models\` to fetch it)`);
   for (const f of TOKENIZER_FILES) requireFile(join(dir, f), 'tokenizer file');
-  const modelPath = resolve(dir, options.modelFile);
+  const settings = onnxEmbedderSettings(options);
+  const { maxSeqLength } = settings;
+  if (!Number.isInteger(maxSeqLength) || maxSeqLength < 2) throw new OnnxEmbedderError(`maxSeqLength must be an integer >= 2, got ${maxSeqLength}`);
+  const modelPath = resolve(dir, settings.modelFile);
   requireFile(modelPath, 'ONNX model file');
 
   const [ort, tokenizer, digest] = await Promise.all([
     import('onnxruntime-node'),
     loadTokenizer(dir),
-    sha256File(modelPath),
+    modelDigest(modelPath),
   ]);
   let session: OrtModule.InferenceSession;
   try {
@@ -253,11 +334,12 @@ export async function createOnnxEmbedder(options: OnnxEmbedderOptions): Promise<
   } catch (err) {
     throw new OnnxEmbedderError(`could not load the ONNX model ${modelPath}: ${(err as Error).message}`);
   }
-  const outputName = session.outputNames.includes('last_hidden_state') ? 'last_hidden_state' : session.outputNames[0];
-  const fingerprint = `onnx:${digest.slice(0, 16)}:${maxSeqLength}`;
+  // The token states: transformers' name, or sentence-transformers' ONNX export's.
+  const outputName = ['last_hidden_state', 'token_embeddings'].find((n) => session.outputNames.includes(n)) ?? session.outputNames[0];
+  const fingerprint = sentenceModelFingerprint(settings, digest);
 
   // One tiny run tells the output dimension (and warms the session up).
-  const probe = new OnnxEmbedder(ort, session, tokenizer, options, fingerprint, 0, outputName);
+  const probe = new OnnxEmbedder(ort, session, tokenizer, batchSize, settings, fingerprint, 0, outputName);
   let dimension: number;
   try {
     const [v] = await probe.embed(['']);
@@ -266,5 +348,5 @@ export async function createOnnxEmbedder(options: OnnxEmbedderOptions): Promise<
     await session.release();
     throw new OnnxEmbedderError(`ONNX model ${modelPath} failed on a probe input: ${(err as Error).message}`);
   }
-  return new OnnxEmbedder(ort, session, tokenizer, options, fingerprint, dimension, outputName);
+  return new OnnxEmbedder(ort, session, tokenizer, batchSize, settings, fingerprint, dimension, outputName);
 }

@@ -13,6 +13,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Config } from '../config.js';
 import { resolvePath } from '../config.js';
 import { MINILM_MANIFEST, isWeightsFile, type ManifestFile, type ModelManifest } from './manifest.js';
+import { findModelFile } from './sentence-model.js';
 
 export type FileStatus = 'present' | 'fetched' | 'missing' | 'error';
 
@@ -168,10 +169,15 @@ export async function fetchTransformerModel(options: FetchOptions): Promise<Fetc
   return { destDir, files, complete: files.every((f) => f.status === 'present' || f.status === 'fetched') };
 }
 
-/** Whether a transformer folder holds the tokenizer files and the model file (existence only). */
-export async function transformerInstalled(modelDir: string, modelFile: string): Promise<boolean> {
+/**
+ * Whether a transformer folder holds the tokenizer files and the model file (existence only);
+ * without modelFile, any of the usual ONNX file places.
+ */
+export async function transformerInstalled(modelDir: string, modelFile?: string): Promise<boolean> {
   const dir = resolve(modelDir);
-  const needed = ['tokenizer.json', 'tokenizer_config.json', modelFile];
+  const file = findModelFile(dir, modelFile);
+  if (!file) return false;
+  const needed = ['tokenizer.json', 'tokenizer_config.json', file];
   const sizes = await Promise.all(needed.map((p) => fileSize(resolve(dir, p))));
   return sizes.every((s) => s !== undefined && s > 0);
 }

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { headPath, resolvePath } from '../config.js';
 import { createEmbedder, type EmbedderKind } from '../embedders/index.js';
 import { createLlmClient, type LlmClient } from '../llm/client.js';
 import { loadHead, type LoadedHead } from '../models/head.js';
+import { onnxHeadStatus } from '../models/head-status.js';
 import { transformerInstalled } from '../models/fetch.js';
 import { EmbeddingStage } from './embedding-stage.js';
 import { LlmStage } from './llm-stage.js';
@@ -50,9 +50,9 @@ export async function chooseEmbedder(config: Config): Promise<{ kind: EmbedderKi
   if (!(await transformerInstalled(modelDir, config.embedder.modelFile))) {
     return { kind: 'lexical', reason: `no transformer model at ${modelDir} (run \`npm run models\`)` };
   }
-  if (!existsSync(headPath(config, 'onnx'))) {
-    return { kind: 'lexical', reason: `transformer installed but no ${headPath(config, 'onnx')} (run \`logsift train --embedder onnx\`)` };
-  }
+  // A head trained for another model, prompt or setting would be refused at start-up.
+  const head = await onnxHeadStatus(config);
+  if (head.state !== 'ready') return { kind: 'lexical', reason: head.message };
   return { kind: 'onnx', reason: 'transformer model and head installed' };
 }
 

@@ -9,6 +9,11 @@ const COMPONENT_BUCKETS = 1 << 10;
 const LEVEL_SLOTS = SEVERITIES.length + 1;
 export const STRUCTURE_DIMENSION = LEVEL_SLOTS + COMPONENT_BUCKETS;
 
+/** The fingerprint of the head's feature space over an embedder with this fingerprint. */
+export function lineFeaturesFingerprint(embedderFingerprint: string): string {
+  return `${embedderFingerprint}+line:v1:l${LEVEL_SLOTS}:c${COMPONENT_BUCKETS}`;
+}
+
 function fnv1a(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
@@ -33,7 +38,7 @@ export class LineFeaturizer {
   ) {
     this.kind = embedder.kind;
     this.dimension = embedder.dimension + STRUCTURE_DIMENSION;
-    this.fingerprint = `${embedder.fingerprint}+line:v1:l${LEVEL_SLOTS}:c${COMPONENT_BUCKETS}`;
+    this.fingerprint = lineFeaturesFingerprint(embedder.fingerprint);
   }
 
   async featurize(lines: readonly PreparedLine[]): Promise<SparseVector[]> {
