@@ -47,7 +47,7 @@ describe('POST /admin/reload', () => {
 
   it.each([
     ['rules that are not JSON', () => writeFileSync(rulesPath, '{"rules": ['), /not valid JSON/],
-    ['a rule with catastrophic backtracking', () => writeFileSync(rulesPath, JSON.stringify({ rules: [{ ...ZEBRA, pattern: '(a+)+$' }] })), /backtrack/],
+    ['a rule with lookbehind (no linear-time match)', () => writeFileSync(rulesPath, JSON.stringify({ rules: [{ ...ZEBRA, pattern: '(?<=a )zebra' }] })), /lookbehind is not supported/],
     ['an empty rules file', () => writeFileSync(rulesPath, ''), /not valid JSON/],
     ['a corrupt head', () => writeFileSync(headPath, '{"format":"logsift-head/v1","labels":["a"]}'), /not a valid logsift head/],
   ])('422 for %s; the previous pipeline keeps serving', async (_name, breakIt, why) => {
