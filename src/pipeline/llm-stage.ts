@@ -83,7 +83,7 @@ export class LlmStage implements Stage {
     calls: 0,
     labelled: 0,
     unclassified: 0,
-    failures: { timeout: 0, network: 0, http: 0, protocol: 0, circuitOpen: 0, other: 0 },
+    failures: { timeout: 0, network: 0, http: 0, protocol: 0, retryAfterTooLong: 0, circuitOpen: 0, other: 0 },
     failedRecords: 0,
   };
 
