@@ -86,6 +86,8 @@ const pipelineSchema = z.object({
   cacheSize: z.coerce.number().int().min(0).default(100_000),
   /** Ordered masking rules for cache keys (numbers, ids, IPs, paths, quoted values). */
   maskRulesPath: z.string().default('configs/mask_rules.json'),
+  /** One-line label definitions and the precedence order, sent in the LLM prompt. */
+  labelsPath: z.string().default('configs/labels.json'),
   /** Label given when no stage decides and no earlier stage had a guess. */
   unclassifiedLabel: z.string().min(1).default('Unclassified'),
 });
@@ -203,6 +205,7 @@ export const ENV_VARS: Record<string, string> = {
   LOGSIFT_BATCH_SIZE: 'pipeline.batchSize',
   LOGSIFT_CACHE_SIZE: 'pipeline.cacheSize',
   LOGSIFT_MASK_RULES: 'pipeline.maskRulesPath',
+  LOGSIFT_LABELS: 'pipeline.labelsPath',
   LOGSIFT_REGEX_RULES: 'regex.rulesPath',
   LOGSIFT_EMBEDDER: 'embedder.kind',
   LOGSIFT_MODEL_DIR: 'embedder.modelDir',

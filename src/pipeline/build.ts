@@ -6,6 +6,7 @@ import { createLlmClient, type LlmClient } from '../llm/client.js';
 import { loadHead, type LogisticHead } from '../models/head.js';
 import { transformerInstalled } from '../models/fetch.js';
 import { EmbeddingStage } from './embedding-stage.js';
+import { loadLabelDefinitions } from './label-definitions.js';
 import { LlmStage } from './llm-stage.js';
 import { Pipeline, type PipelineObserver } from './pipeline.js';
 import { compileMasker, loadMaskRules } from './masking.js';
@@ -70,6 +71,7 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
   const path = overrides.head?.path ?? headPath(config, kind);
   const head: LogisticHead = overrides.head?.head ?? (await loadHead(path));
   const maskRules = loadMaskRules(resolvePath(config.pipeline.maskRulesPath));
+  const labelDefinitions = await loadLabelDefinitions(resolvePath(config.pipeline.labelsPath));
   const mask = compileMasker(maskRules);
   const created = await createEmbedder(kind, config);
   // The lexical embedder costs microseconds a line: a batching window would only add latency.
@@ -84,6 +86,7 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
   const llmStage = new LlmStage({
     client: llmClient,
     labels,
+    labelDefinitions,
     unclassifiedLabel: config.pipeline.unclassifiedLabel,
     confidence: config.llm.confidence,
     cacheSize: config.llm.cacheSize,
