@@ -93,6 +93,7 @@ COPY package.json package-lock.json .npmrc ./
 # onnxruntime-node ships native builds for every OS/arch (~150 MB; one copy, shared with
 # @xenova/transformers through the package.json override): keep only this platform's.
 RUN npm ci --omit=dev --ignore-scripts \
+ && rm -rf node_modules/re2/vendor \
  && platform=$(node -p 'process.platform + "/" + process.arch') \
  && for napi in $(find node_modules -type d -name 'napi-v*' -path '*/onnxruntime-node/bin/*'); do \
       test -d "$napi/$platform" || { echo "error: $napi has no $platform build" >&2; exit 1; }; \
@@ -103,7 +104,7 @@ RUN npm ci --omit=dev --ignore-scripts \
  && rm -rf /tmp/* /root/.npm
 COPY --from=build /app/dist ./dist
 # The re2 addon built (and stripped: 20 → 1.3 MB) in the build stage; this stage installs with
-# --ignore-scripts and has no compiler.
+# --ignore-scripts and has no compiler (re2's C++ sources, vendor/, are removed above).
 COPY --from=build /app/node_modules/re2/build/Release/re2.node ./node_modules/re2/build/Release/re2.node
 COPY configs ./configs
 COPY --from=models /app/models ./models
