@@ -38,8 +38,19 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip \
 # ---------------------------------------------------------------------------------------------
 # build: all dependencies, TypeScript → dist/
 FROM base AS build
+# re2 (the linear-time regex engine for user patterns) is a C++ addon: when no prebuilt binary can
+# be downloaded, its install script builds it with node-gyp, which needs python3, make and g++,
+# and node's headers (the official image ships them under /usr/local/include/node; pointing
+# node-gyp there saves a download from nodejs.org).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci
+RUN nodedir=$(node -p 'require("path").resolve(process.execPath, "../..")'); \
+    if [ -f "$nodedir/include/node/node.h" ]; then export npm_config_nodedir="$nodedir"; fi; \
+    npm ci \
+ && node -e "new (require('re2'))('a+').test('aa') || process.exit(1)" \
+ && strip --strip-unneeded node_modules/re2/build/Release/re2.node
 COPY tsconfig.json ./
 COPY src ./src
 RUN npm run build
@@ -82,6 +93,7 @@ COPY package.json package-lock.json .npmrc ./
 # onnxruntime-node ships native builds for every OS/arch (~150 MB; one copy, shared with
 # @xenova/transformers through the package.json override): keep only this platform's.
 RUN npm ci --omit=dev --ignore-scripts \
+ && rm -rf node_modules/re2/vendor \
  && platform=$(node -p 'process.platform + "/" + process.arch') \
  && for napi in $(find node_modules -type d -name 'napi-v*' -path '*/onnxruntime-node/bin/*'); do \
       test -d "$napi/$platform" || { echo "error: $napi has no $platform build" >&2; exit 1; }; \
@@ -91,6 +103,9 @@ RUN npm ci --omit=dev --ignore-scripts \
  && npm cache clean --force \
  && rm -rf /tmp/* /root/.npm
 COPY --from=build /app/dist ./dist
+# The re2 addon built (and stripped: 20 → 1.3 MB) in the build stage; this stage installs with
+# --ignore-scripts and has no compiler (re2's C++ sources, vendor/, are removed above).
+COPY --from=build /app/node_modules/re2/build/Release/re2.node ./node_modules/re2/build/Release/re2.node
 COPY configs ./configs
 COPY --from=models /app/models ./models
 # Everything above is owned by root and read-only for the service user.

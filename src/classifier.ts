@@ -7,6 +7,8 @@
  * in place and says why.
  */
 import { HeadError } from './models/head.js';
+import { LabelDefinitionsError } from './pipeline/label-definitions.js';
+import { MaskRuleError } from './pipeline/masking.js';
 import { RuleError } from './pipeline/regex-stage.js';
 import type { BuiltPipeline, PipelineInfo } from './pipeline/build.js';
 
@@ -35,7 +37,7 @@ export interface Lease {
 
 /** Errors that mean "the files on disk are wrong", not "the service is broken". */
 function isValidationError(err: unknown): boolean {
-  if (err instanceof RuleError || err instanceof HeadError || err instanceof ReloadError) return true;
+  if (err instanceof RuleError || err instanceof MaskRuleError || err instanceof LabelDefinitionsError || err instanceof HeadError || err instanceof ReloadError) return true;
   const name = (err as Error)?.name ?? '';
   return name === 'ZodError' || /Embedder|Head|Rule/.test(name) || /fingerprint|retrain|not a valid|not valid JSON|not found/i.test((err as Error)?.message ?? '');
 }

@@ -102,6 +102,8 @@ const pipelineSchema = z.object({
   maskRulesPath: z.string().default('configs/mask_rules.json'),
   /** Ordered header formats that split a line into level, component and message. */
   headerPatternsPath: z.string().default('configs/header_patterns.json'),
+  /** One-line label definitions and the precedence order, sent in the LLM prompt. */
+  labelsPath: z.string().default('configs/labels.json'),
   /** Label given when no stage decides and no earlier stage had a guess. */
   unclassifiedLabel: z.string().min(1).default('Unclassified'),
 });
@@ -153,11 +155,24 @@ const llmSchema = z.object({
   model: z.string().default('gpt-4o-mini'),
   apiKey: z.string().optional(),
   timeoutMs: positiveInt.default(15000),
+  /**
+   * The most one call may take, its attempts, back-off and Retry-After waits together; a retry
+   * that could not start before it is not made. Unset: the longest a call takes without
+   * Retry-After (every attempt timing out, plus the back-off between them).
+   */
+  callBudgetMs: positiveInt.optional(),
   retries: z.coerce.number().int().min(0).max(10).default(2),
   concurrency: positiveInt.default(4),
   /** Consecutive failed attempts that open the circuit breaker (no calls until the cool-down ends). */
   breakerThreshold: positiveInt.default(5),
   breakerCooldownMs: positiveInt.default(30_000),
+  /**
+   * Longest Retry-After (429/503) a call waits before retrying. A server asking for more gets no
+   * retry: the call falls back at once and the circuit opens (probed again after the cool-down).
+   */
+  maxRetryAfterMs: millis.default(10_000),
+  /** Largest response body read from the LLM (a label is a few bytes); past it the attempt fails. */
+  maxResponseBytes: positiveInt.default(64 * 1024),
   cacheSize: positiveInt.default(10000),
   /** Confidence reported for a label the LLM chose (it gives no probability of its own). */
   confidence: probability.default(0.8),
@@ -219,6 +234,7 @@ export const ENV_VARS: Record<string, string> = {
   LOGSIFT_CACHE_SIZE: 'pipeline.cacheSize',
   LOGSIFT_MASK_RULES: 'pipeline.maskRulesPath',
   LOGSIFT_HEADER_PATTERNS: 'pipeline.headerPatternsPath',
+  LOGSIFT_LABELS: 'pipeline.labelsPath',
   LOGSIFT_REGEX_RULES: 'regex.rulesPath',
   LOGSIFT_EMBEDDER: 'embedder.kind',
   LOGSIFT_MODEL_DIR: 'embedder.modelDir',
@@ -238,6 +254,9 @@ export const ENV_VARS: Record<string, string> = {
   LOGSIFT_LLM_CONCURRENCY: 'llm.concurrency',
   LOGSIFT_LLM_BREAKER_THRESHOLD: 'llm.breakerThreshold',
   LOGSIFT_LLM_BREAKER_COOLDOWN_MS: 'llm.breakerCooldownMs',
+  LOGSIFT_LLM_CALL_BUDGET_MS: 'llm.callBudgetMs',
+  LOGSIFT_LLM_MAX_RETRY_AFTER_MS: 'llm.maxRetryAfterMs',
+  LOGSIFT_LLM_MAX_RESPONSE_BYTES: 'llm.maxResponseBytes',
   LOGSIFT_MODEL_MIRROR: 'models.mirror',
 };
 

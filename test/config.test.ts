@@ -22,6 +22,17 @@ describe('configuration', () => {
     expect(loadConfig({ LOGSIFT_LLM_BREAKER_THRESHOLD: '20', LOGSIFT_LLM_BREAKER_COOLDOWN_MS: '5000' }).llm).toMatchObject({ breakerThreshold: 20, breakerCooldownMs: 5000 });
   });
 
+  it('reads the LLM limits and the label definitions path, with defaults', () => {
+    const d = loadConfig({});
+    expect(d.llm).toMatchObject({ maxRetryAfterMs: 10_000, maxResponseBytes: 65_536 });
+    expect(d.llm.callBudgetMs).toBeUndefined();
+    expect(d.pipeline.labelsPath).toBe('configs/labels.json');
+    const c = loadConfig({ LOGSIFT_LLM_MAX_RETRY_AFTER_MS: '0', LOGSIFT_LLM_MAX_RESPONSE_BYTES: '4096', LOGSIFT_LLM_CALL_BUDGET_MS: '8000', LOGSIFT_LABELS: 'my/labels.json' });
+    expect(c.llm).toMatchObject({ maxRetryAfterMs: 0, maxResponseBytes: 4096, callBudgetMs: 8000 });
+    expect(c.pipeline.labelsPath).toBe('my/labels.json');
+    expect(() => loadConfig({ LOGSIFT_LLM_MAX_RESPONSE_BYTES: '0' })).toThrow(/llm\.maxResponseBytes/);
+  });
+
   it('layers defaults ← file ← environment ← overrides', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const file = join(dir, 'logsift.json');

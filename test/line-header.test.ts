@@ -56,6 +56,15 @@ describe('header parser (configs/header_patterns.json)', () => {
     expect(() => compileHeaderPatterns({ patterns: [{ name: 'y', pattern: '(?<message>' }] })).toThrow(HeaderPatternError);
   });
 
+  it('runs header patterns in linear time (RE2) and refuses lookaround, naming the pattern', () => {
+    const [evil] = compileHeaderPatterns({ patterns: [{ name: 'evil', pattern: '^(?<message>(a+)+)$' }] });
+    const hostile = new HeaderParser([evil]);
+    const started = performance.now();
+    expect(hostile.parse(`${'a'.repeat(5000)}!`).format).toBeUndefined();
+    expect(performance.now() - started).toBeLessThan(100);
+    expect(() => compileHeaderPatterns({ patterns: [{ name: 'look', pattern: '(?<=x)(?<message>.*)' }] })).toThrow(/look/);
+  });
+
   it('prepares a line: header out, variable parts masked, so lines of one template share one key', () => {
     const preparer = new LinePreparer(parser, compileMasker(CACHE_MASK_RULES));
     const a = preparer.prepare('2024-05-01 10:00:00,101 WARN [main] org.acme.Pool: Retrying connect to 10.0.0.7:5432, attempt 3');

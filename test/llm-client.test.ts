@@ -6,13 +6,14 @@ import {
   LlmHttpError,
   LlmNetworkError,
   LlmProtocolError,
+  LlmRetryAfterTooLongError,
   LlmTimeoutError,
   createLlmClient,
   extractContent,
   parseRetryAfter,
   type LlmClientOptions,
 } from '../src/llm/client.js';
-import { FakeOpenAI, fastTestClient, answer, closedPort, delay, hang, malformed, status } from './helpers/fake-openai.js';
+import { FakeOpenAI, fastTestClient, answer, closedPort, delay, hang, large, malformed, status } from './helpers/fake-openai.js';
 
 const MESSAGES = [
   { role: 'system', content: 'Pick a label.' },
@@ -73,6 +74,18 @@ describe('LlmClient request and response', () => {
     expect(c!.concurrency).toBe(4);
   });
 
+  it('takes the retry and size limits from the config', async () => {
+    const cfg = loadConfig({ LOGSIFT_LLM_BASE_URL: server.baseUrl, LOGSIFT_LLM_MAX_RETRY_AFTER_MS: '500', LOGSIFT_LLM_MAX_RESPONSE_BYTES: '1000' }).llm;
+    const c = createLlmClient(cfg)!;
+    server.enqueue(status(429, { 'retry-after': '1' }), large(2000));
+    await expect(c.complete(MESSAGES)).rejects.toMatchObject({ kind: 'retryAfterTooLong', limitMs: 500 });
+    const c2 = createLlmClient(cfg)!;
+    await expect(c2.complete(MESSAGES)).rejects.toThrow(/larger than 1000 bytes/);
+    const budgeted = createLlmClient(loadConfig({ LOGSIFT_LLM_BASE_URL: server.baseUrl, LOGSIFT_LLM_CALL_BUDGET_MS: '300' }).llm)!;
+    server.enqueue(status(429, { 'retry-after': '1' }));
+    await expect(budgeted.complete(MESSAGES)).rejects.toMatchObject({ kind: 'retryAfterTooLong' });
+  });
+
   it('returns a slow answer that arrives within the timeout', async () => {
     server.respond(() => delay(120, answer('Slow But Fine')));
     await expect(client({ timeoutMs: 1000 }).complete(MESSAGES)).resolves.toBe('Slow But Fine');
@@ -122,25 +135,54 @@ describe('LlmClient failures and retries', () => {
     expect(c.stats()).toMatchObject({ retries: 1, httpStatus: { '429': 1 } });
   });
 
-  it('caps a long Retry-After', async () => {
-    server.enqueue(status(429, { 'retry-after': '3600' })).respond(() => answer('Security Alert'));
-    const c = client({ retryAfterCapMs: 150 });
+  it('gives up at once on a Retry-After longer than maxRetryAfterMs, counts it, and opens the circuit (issue 9)', async () => {
+    server.respond(() => status(429, { 'retry-after': '86400' }));
+    const c = client({ timeoutMs: 2000, retries: 2, maxRetryAfterMs: 5000, breakerCooldownMs: 10_000 });
     const started = Date.now();
-    await expect(c.complete(MESSAGES)).resolves.toBe('Security Alert');
-    const gap = server.requests[1].at - server.requests[0].at;
-    expect(gap).toBeGreaterThanOrEqual(140);
+    const err = await c.complete(MESSAGES).catch((e: unknown) => e);
     expect(Date.now() - started).toBeLessThan(1000);
+    expect(err).toBeInstanceOf(LlmRetryAfterTooLongError);
+    expect(err).toMatchObject({ status: 429, retryAfterMs: 86_400_000, limitMs: 5000 });
+    expect(server.requests).toHaveLength(1);
+    expect(c.stats()).toMatchObject({ attempts: 1, retries: 0, failures: 1, errors: { http: 1, retryAfterTooLong: 1 }, httpStatus: { '429': 1 } });
+    // The server said it will refuse everyone for a day: the other calls are not sent either.
+    expect(c.circuitState).toBe('open');
+    await expect(c.complete(MESSAGES)).rejects.toBeInstanceOf(LlmCircuitOpenError);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('gives up at once when a Retry-After under the limit does not fit in the call budget', async () => {
+    server.respond(() => status(429, { 'retry-after': '1' }));
+    const c = client({ timeoutMs: 200, retries: 2, callBudgetMs: 500 });
+    const started = Date.now();
+    const err = await c.complete(MESSAGES).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(400);
+    expect(err).toBeInstanceOf(LlmRetryAfterTooLongError);
+    expect((err as LlmRetryAfterTooLongError).limitMs).toBeLessThanOrEqual(500);
+    expect(server.requests).toHaveLength(1);
+    // Only this call could not wait long enough: the circuit is left to its failure count.
+    expect(c.circuitState).toBe('closed');
+  });
+
+  it('keeps a call with its retries and back-off within callBudgetMs', async () => {
+    server.respond(() => hang());
+    const c = client({ timeoutMs: 150, retries: 5, backoffBaseMs: 40, backoffMaxMs: 40, callBudgetMs: 400 });
+    const started = Date.now();
+    await expect(c.complete(MESSAGES)).rejects.toBeInstanceOf(LlmTimeoutError);
+    expect(Date.now() - started).toBeLessThan(550);
+    expect(server.requests.length).toBeGreaterThanOrEqual(2);
+    expect(server.requests.length).toBeLessThan(6);
   });
 
   it('parses Retry-After as seconds or HTTP-date', () => {
     const now = Date.parse('2025-01-01T00:00:00Z');
-    expect(parseRetryAfter('2', 30_000, now)).toBe(2000);
-    expect(parseRetryAfter('0.5', 30_000, now)).toBe(500);
-    expect(parseRetryAfter('Wed, 01 Jan 2025 00:00:05 GMT', 30_000, now)).toBe(5000);
-    expect(parseRetryAfter('Tue, 31 Dec 2024 23:59:00 GMT', 30_000, now)).toBe(0);
-    expect(parseRetryAfter('999', 30_000, now)).toBe(30_000);
-    expect(parseRetryAfter('soon', 30_000, now)).toBeUndefined();
-    expect(parseRetryAfter(null, 30_000, now)).toBeUndefined();
+    expect(parseRetryAfter('2', now)).toBe(2000);
+    expect(parseRetryAfter('0.5', now)).toBe(500);
+    expect(parseRetryAfter('Wed, 01 Jan 2025 00:00:05 GMT', now)).toBe(5000);
+    expect(parseRetryAfter('Tue, 31 Dec 2024 23:59:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter('86400', now)).toBe(86_400_000);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter(null, now)).toBeUndefined();
   });
 
   it('times out a hanging server per attempt and counts it', async () => {
@@ -161,13 +203,20 @@ describe('LlmClient failures and retries', () => {
     expect(c.stats()).toMatchObject({ timeouts: 1, retries: 1 });
   });
 
-  it('reports malformed JSON and missing fields as LlmProtocolError without retrying', async () => {
-    server.enqueue(malformed(), { kind: 'no-choices' });
-    const c = client();
-    await expect(c.complete(MESSAGES)).rejects.toBeInstanceOf(LlmProtocolError);
+  it('retries a malformed answer once (a flaky proxy), then succeeds', async () => {
+    server.enqueue(malformed()).respond(() => answer('Security Alert'));
+    const c = client({ retries: 2 });
+    await expect(c.complete(MESSAGES)).resolves.toBe('Security Alert');
+    expect(server.requests).toHaveLength(2);
+    expect(c.stats()).toMatchObject({ retries: 1, errors: { protocol: 1 } });
+  });
+
+  it('reports malformed JSON and missing fields as LlmProtocolError after one retry only', async () => {
+    server.respond((_r, i) => (i % 2 === 0 ? malformed() : { kind: 'no-choices' }));
+    const c = client({ retries: 5 });
     await expect(c.complete(MESSAGES)).rejects.toBeInstanceOf(LlmProtocolError);
     expect(server.requests).toHaveLength(2);
-    expect(c.stats().errors.protocol).toBe(2);
+    expect(c.stats()).toMatchObject({ retries: 1, errors: { protocol: 2 } });
     expect(() => extractContent('{"choices":[{"message":{"content":null}}]}')).toThrow(LlmProtocolError);
     expect(extractContent('{"choices":[{"message":{"role":"assistant","content":"X"}}]}')).toBe('X');
   });
@@ -177,6 +226,30 @@ describe('LlmClient failures and retries', () => {
     const c = client({ baseUrl: `http://127.0.0.1:${port}/v1`, retries: 2 });
     await expect(c.complete(MESSAGES)).rejects.toBeInstanceOf(LlmNetworkError);
     expect(c.stats()).toMatchObject({ attempts: 3, retries: 2, errors: { network: 3 } });
+  });
+});
+
+describe('LlmClient response size (issue 9)', () => {
+  it('stops reading a body past maxResponseBytes and fails the attempt as a protocol error, without retrying', async () => {
+    server.respond(() => large(100 * 1024 * 1024));
+    const c = client({ maxResponseBytes: 64 * 1024, timeoutMs: 5000 });
+    const started = Date.now();
+    const err = await c.complete(MESSAGES).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LlmProtocolError);
+    expect((err as LlmProtocolError).message).toMatch(/larger than 65536 bytes/);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(server.requests).toHaveLength(1);
+    expect(c.stats().errors.protocol).toBe(1);
+    // The server was cut off long before its 100 MB (what is left is socket buffers).
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.largeBytesSent[0]).toBeLessThan(16 * 1024 * 1024);
+  });
+
+  it('refuses a declared Content-Length over the limit before reading, and accepts a body under it', async () => {
+    server.enqueue(large(200 * 1024, true), large(1000, true));
+    const c = client({ maxResponseBytes: 64 * 1024, retries: 0 });
+    await expect(c.complete(MESSAGES)).rejects.toThrow(/larger than 65536 bytes/);
+    await expect(c.complete(MESSAGES)).resolves.toBe('x'.repeat(1000));
   });
 });
 

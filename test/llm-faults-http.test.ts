@@ -6,7 +6,7 @@
  * set and never leaks the prompt.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeOpenAI, answer, closedPort, hang, logLineOf, malformed, status, trickle, type Reply } from './helpers/fake-openai.js';
+import { FakeOpenAI, answer, closedPort, hang, large, logLineOf, malformed, status, trickle, type Reply } from './helpers/fake-openai.js';
 import { metricSum, metricValue } from './helpers/metrics.js';
 import { outputObjects, postCsv, send, startServer, type TestServer } from './helpers/server.js';
 
@@ -87,7 +87,7 @@ describe('LLM faults through POST /classify', () => {
   });
 
   it('429 with Retry-After: waits as told before retrying, then a fallback row', async () => {
-    const s = await withFake(status(429, { 'retry-after': '1' }));
+    const s = await withFake(status(429, { 'retry-after': '1' }), { callBudgetMs: 5000 });
     const [row] = await classifyLegacy(s);
     expect(row).toMatchObject(FALLBACK);
     expect(fake!.requests).toHaveLength(2);
@@ -95,11 +95,39 @@ describe('LLM faults through POST /classify', () => {
     expect(metricValue(await metrics(s), 'logsift_llm_http_errors_total', { status: '429' })).toBe(2);
   });
 
-  it('malformed JSON: fallback row, protocol errors counted', async () => {
-    const s = await withFake(malformed());
+  it('429 with Retry-After: 86400 (issue 9): no wait, every row falls back at once, counted, the circuit opens', async () => {
+    const s = await withFake(status(429, { 'retry-after': '86400' }), { timeoutMs: 2000, retries: 2 });
+    const lines = ['Quote 1 stalled', 'Lead 2 not converted', 'Invoice 3 on hold', 'Order 4 refused'].map((m, i) => `LegacyCRM,${m} in region ${'abcd'[i]}`);
+    const started = Date.now();
+    const res = await postCsv(s.url, `source,log_message\n${lines.join('\n')}\n`);
+    // Was 60 s: each call waited out a 30 s cap twice.
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(res.status).toBe(200);
+    const rows = outputObjects(res.text);
+    expect(rows).toHaveLength(4);
+    for (const r of rows) expect(r).toMatchObject(FALLBACK);
+    const m = await metrics(s);
+    expect(metricValue(m, 'logsift_llm_errors_total', { kind: 'retryAfterTooLong' })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(m, 'logsift_llm_retries_total')).toBe(0);
+    expect(metricValue(m, 'logsift_llm_circuit_state', { state: 'open' })).toBe(1);
+    expect(metricValue(m, 'logsift_llm_answers_total', { result: 'failed' })).toBe(4);
+  });
+
+  it('malformed JSON: retried once, then a fallback row; protocol errors counted', async () => {
+    const s = await withFake(malformed(), { retries: 2 });
     const [row] = await classifyLegacy(s);
     expect(row).toMatchObject(FALLBACK);
+    expect(fake!.requests).toHaveLength(2);
+    expect(metricValue(await metrics(s), 'logsift_llm_errors_total', { kind: 'protocol' })).toBe(2);
+  });
+
+  it('a 100 MB answer (issue 9): reading stops at llm.maxResponseBytes, a fallback row, counted as protocol', async () => {
+    const s = await withFake(large(100 * 1024 * 1024), { timeoutMs: 5000, maxResponseBytes: 64 * 1024 });
+    const [row] = await classifyLegacy(s);
+    expect(row).toMatchObject(FALLBACK);
+    expect(fake!.requests).toHaveLength(1);
     expect(metricValue(await metrics(s), 'logsift_llm_errors_total', { kind: 'protocol' })).toBe(1);
+    expect(fake!.largeBytesSent[0]).toBeLessThan(16 * 1024 * 1024);
   });
 
   it('a label outside the known set becomes Unclassified (confidence 0), counted as unclassified', async () => {

@@ -15,6 +15,8 @@ const ADMIN = 'reload-admin-key-0123456789';
 const dir = mkdtempSync(join(tmpdir(), 'logsift-reload-'));
 const rulesPath = join(dir, 'rules.json');
 const headPath = join(dir, 'head-lexical.json');
+const maskRulesPath = join(dir, 'mask_rules.json');
+const labelsPath = join(dir, 'labels.json');
 const original = JSON.parse(readFileSync('configs/regex_rules.json', 'utf8')) as { rules: Record<string, unknown>[] };
 const ZEBRA = { id: 'zebra', pattern: '^zebra crossing breached\\b', flags: 'i', label: 'Security Alert', description: 'test rule' };
 
@@ -26,9 +28,11 @@ const zebraRow = async () => outputObjects((await postCsv(srv.url, 'source,log_m
 beforeAll(async () => {
   writeFileSync(rulesPath, JSON.stringify(original));
   copyFileSync('models/head-lexical.json', headPath);
+  copyFileSync('configs/mask_rules.json', maskRulesPath);
+  copyFileSync('configs/labels.json', labelsPath);
   srv = await startServer({
     ownPipeline: true,
-    overrides: { auth: { adminKeys: [ADMIN] }, regex: { rulesPath }, head: { dir }, embedder: { kind: 'lexical' } },
+    overrides: { auth: { adminKeys: [ADMIN] }, regex: { rulesPath }, head: { dir }, pipeline: { maskRulesPath, labelsPath }, embedder: { kind: 'lexical' } },
     log: { stream: logs.stream, level: 'info' },
   });
 }, 60_000);
@@ -47,12 +51,16 @@ describe('POST /admin/reload', () => {
 
   it.each([
     ['rules that are not JSON', () => writeFileSync(rulesPath, '{"rules": ['), /not valid JSON/],
-    ['a rule with catastrophic backtracking', () => writeFileSync(rulesPath, JSON.stringify({ rules: [{ ...ZEBRA, pattern: '(a+)+$' }] })), /backtrack/],
+    ['a rule with lookbehind (no linear-time match)', () => writeFileSync(rulesPath, JSON.stringify({ rules: [{ ...ZEBRA, pattern: '(?<=a )zebra' }] })), /lookbehind is not supported/],
     ['an empty rules file', () => writeFileSync(rulesPath, ''), /not valid JSON/],
     ['a corrupt head', () => writeFileSync(headPath, '{"format":"logsift-head/v1","labels":["a"]}'), /not a valid logsift head/],
+    ['a mask rule with lookahead', () => writeFileSync(maskRulesPath, JSON.stringify({ rules: [{ name: 'ahead', pattern: 'x(?=y)', replacement: '' }] })), /rule ahead: .*lookahead is not supported/],
+    ['a label definition on two lines', () => writeFileSync(labelsPath, JSON.stringify({ definitions: { Error: 'a\nb' } })), /definitions\.Error: one line/],
   ])('422 for %s; the previous pipeline keeps serving', async (_name, breakIt, why) => {
     const good = readFileSync(rulesPath, 'utf8');
     const goodHead = readFileSync(headPath, 'utf8');
+    const goodMask = readFileSync(maskRulesPath, 'utf8');
+    const goodLabels = readFileSync(labelsPath, 'utf8');
     breakIt();
     const res = await reload();
     expect(res.status).toBe(422);
@@ -64,6 +72,8 @@ describe('POST /admin/reload', () => {
     expect(await zebraRow()).toMatchObject({ target_label: 'Security Alert', label_stage: 'regex' });
     writeFileSync(rulesPath, good);
     writeFileSync(headPath, goodHead);
+    writeFileSync(maskRulesPath, goodMask);
+    writeFileSync(labelsPath, goodLabels);
   });
 
   it('an in-flight request keeps its pipeline; the old one is closed only after it ends', async () => {
@@ -95,7 +105,7 @@ describe('POST /admin/reload', () => {
   it('counts reloads in /metrics and shows the generation in model info', async () => {
     const m = (await send(`${srv.url}/metrics`, { method: 'GET' })).text;
     expect(metricValue(m, 'logsift_reloads_total', { result: 'ok' })).toBe(2);
-    expect(metricValue(m, 'logsift_reloads_total', { result: 'failed' })).toBe(4);
+    expect(metricValue(m, 'logsift_reloads_total', { result: 'failed' })).toBe(6);
     expect(m).toMatch(/logsift_model_info\{[^}]*generation="3"\} 1/);
   });
 });

@@ -4,8 +4,10 @@
  * answer in `choices[0].message.content`.
  *
  * Around each call: a concurrency limit (p-limit), retries with exponential back-off and
- * jitter (p-retry) for network errors, timeouts, 5xx and 429 (honouring Retry-After), a
- * per-attempt timeout, and a circuit breaker that stops calling a dead endpoint for a while.
+ * jitter (p-retry) for network errors, timeouts, 5xx and 429 (honouring Retry-After up to a
+ * limit) and once for a malformed answer, a per-attempt timeout, a time budget for the call
+ * with its retries and waits, a cap on the response body, and a circuit breaker that stops
+ * calling a dead endpoint for a while.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import pRetry from 'p-retry';
@@ -21,11 +23,11 @@ export interface ChatMessage {
 // ---------------------------------------------------------------------------------------------
 // Errors
 
-export type LlmErrorKind = 'timeout' | 'network' | 'http' | 'protocol' | 'circuitOpen';
+export type LlmErrorKind = 'timeout' | 'network' | 'http' | 'protocol' | 'retryAfterTooLong' | 'circuitOpen';
 
 export abstract class LlmError extends Error {
   abstract readonly kind: LlmErrorKind;
-  /** Whether another attempt may succeed (network trouble, timeout, 5xx, 429). */
+  /** Whether another attempt may succeed (network trouble, timeout, 5xx, 429, a garbled answer). */
   abstract readonly retryable: boolean;
 }
 
@@ -57,7 +59,7 @@ export class LlmHttpError extends LlmError {
     readonly status: number,
     /** Start of the response body, for diagnostics. */
     readonly body: string,
-    /** Parsed Retry-After, in ms (already capped), when the server sent one. */
+    /** Parsed Retry-After, in ms, when the server sent one (429 and 503). */
     readonly retryAfterMs?: number,
   ) {
     super(`LLM endpoint answered HTTP ${status}${body ? `: ${body}` : ''}`);
@@ -66,13 +68,37 @@ export class LlmHttpError extends LlmError {
   }
 }
 
-/** A 2xx answer that is not a Chat Completions object (bad JSON, missing choices/content). */
+/**
+ * A 2xx answer that is not a Chat Completions object: bad JSON or missing choices/content
+ * (retried once: a flaky proxy may garble one answer), or a body over the size limit (not
+ * retried: the server would send it again).
+ */
 export class LlmProtocolError extends LlmError {
   readonly kind = 'protocol' as const;
-  readonly retryable = false;
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly retryable = true,
+  ) {
     super(message);
     this.name = 'LlmProtocolError';
+  }
+}
+
+/**
+ * The server asked to wait (Retry-After) longer than `maxRetryAfterMs` or than the call has
+ * left of its budget: the call gives up at once instead of waiting.
+ */
+export class LlmRetryAfterTooLongError extends LlmError {
+  readonly kind = 'retryAfterTooLong' as const;
+  readonly retryable = false;
+  constructor(
+    readonly status: number,
+    readonly retryAfterMs: number,
+    /** The longest wait the call could take. */
+    readonly limitMs: number,
+  ) {
+    super(`LLM endpoint answered HTTP ${status} with Retry-After ${Math.round(retryAfterMs)} ms; the call can wait at most ${Math.max(0, Math.round(limitMs))} ms`);
+    this.name = 'LlmRetryAfterTooLongError';
   }
 }
 
@@ -97,6 +123,12 @@ export interface LlmClientOptions {
   readonly apiKey?: string;
   /** Per attempt (not per call with its retries). */
   readonly timeoutMs: number;
+  /**
+   * The most one call may take, attempts and waits together: a retry whose wait would end past
+   * it is not made, and an attempt is cut at it. Default: the longest a call takes without
+   * Retry-After (every attempt timing out, with the longest back-off between them).
+   */
+  readonly callBudgetMs?: number;
   /** Extra attempts after the first one. */
   readonly retries: number;
   /** Calls in flight at once (queued beyond that). */
@@ -111,8 +143,13 @@ export interface LlmClientOptions {
   readonly backoffBaseMs?: number;
   /** Largest back-off delay. Default 8 000 ms. */
   readonly backoffMaxMs?: number;
-  /** Largest delay taken from a Retry-After header. Default 30 000 ms. */
-  readonly retryAfterCapMs?: number;
+  /**
+   * Longest Retry-After the call waits for; a server asking for more is not called again by
+   * this call, and the circuit opens. Default 10 000 ms.
+   */
+  readonly maxRetryAfterMs?: number;
+  /** Largest response body read; past it the attempt fails as a protocol error. Default 64 KiB. */
+  readonly maxResponseBytes?: number;
   /** Test hooks. */
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
@@ -134,7 +171,7 @@ export interface LlmClientStats {
   retries: number;
   /** Failed attempts that were timeouts (same as errors.timeout). */
   timeouts: number;
-  /** Failed attempts by kind; circuitOpen counts refused calls. */
+  /** Failed attempts by kind; circuitOpen counts refused calls, retryAfterTooLong calls given up. */
   errors: Record<LlmErrorKind, number>;
   /** Failed attempts by HTTP status. */
   httpStatus: Record<string, number>;
@@ -166,10 +203,13 @@ export function llmClientOptionsFromConfig(
     model: llm.model,
     apiKey: llm.apiKey,
     timeoutMs: llm.timeoutMs,
+    callBudgetMs: llm.callBudgetMs,
     retries: llm.retries,
     concurrency: llm.concurrency,
     breakerThreshold: llm.breakerThreshold,
     breakerCooldownMs: llm.breakerCooldownMs,
+    maxRetryAfterMs: llm.maxRetryAfterMs,
+    maxResponseBytes: llm.maxResponseBytes,
     ...extra,
   };
 }
@@ -180,8 +220,8 @@ export function createLlmClient(llm: Config['llm'], extra: Partial<LlmClientOpti
   return options ? new LlmClient(options) : null;
 }
 
-/** Parses Retry-After (delta-seconds or HTTP-date) into ms, capped; undefined when absent/invalid. */
-export function parseRetryAfter(value: string | null, capMs: number, now: number = Date.now()): number | undefined {
+/** Parses Retry-After (delta-seconds or HTTP-date) into ms; undefined when absent/invalid. */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
   if (value === null) return undefined;
   const text = value.trim();
   if (text === '') return undefined;
@@ -193,10 +233,37 @@ export function parseRetryAfter(value: string | null, capMs: number, now: number
     if (Number.isNaN(date)) return undefined;
     ms = date - now;
   }
-  return Math.min(Math.max(0, ms), capMs);
+  return Math.max(0, ms);
 }
 
 const BODY_EXCERPT = 300;
+
+/**
+ * Reads a response body up to `maxBytes` and stops there (a server or proxy may send anything:
+ * 100 MB must not be buffered for a one-word answer). `complete` is false when it was cut.
+ */
+async function readBodyCapped(response: Response, maxBytes: number): Promise<{ text: string; complete: boolean }> {
+  const declared = Number(response.headers.get('content-length'));
+  if (!response.body || declared > maxBytes) {
+    await response.body?.cancel();
+    return { text: '', complete: !response.body };
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (size + value.byteLength > maxBytes) {
+      chunks.push(value.subarray(0, maxBytes - size));
+      await reader.cancel();
+      return { text: Buffer.concat(chunks).toString('utf8'), complete: false };
+    }
+    chunks.push(value);
+    size += value.byteLength;
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), complete: true };
+}
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -211,6 +278,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Every attempt timing out, with the longest back-off between them: the default call budget. */
+function longestCallWithoutRetryAfter(timeoutMs: number, retries: number, backoffBaseMs: number, backoffMaxMs: number): number {
+  let backoff = 0;
+  for (let n = 0; n < retries; n++) backoff += Math.min(backoffMaxMs, backoffBaseMs * 2 ** n);
+  return timeoutMs * (retries + 1) + backoff;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -234,7 +308,7 @@ export class LlmClient {
     failures: 0,
     retries: 0,
     opened: 0,
-    errors: { timeout: 0, network: 0, http: 0, protocol: 0, circuitOpen: 0 } as Record<LlmErrorKind, number>,
+    errors: { timeout: 0, network: 0, http: 0, protocol: 0, retryAfterTooLong: 0, circuitOpen: 0 } as Record<LlmErrorKind, number>,
     httpStatus: {} as Record<string, number>,
   };
 
@@ -244,6 +318,8 @@ export class LlmClient {
     if (!(options.retries >= 0)) throw new TypeError('LlmClient: retries must be >= 0');
     if (!(options.concurrency >= 1)) throw new TypeError('LlmClient: concurrency must be >= 1');
     this.url = `${options.baseUrl.replace(/\/+$/, '')}/chat/completions`;
+    const backoffBaseMs = options.backoffBaseMs ?? 500;
+    const backoffMaxMs = options.backoffMaxMs ?? 8_000;
     this.opts = {
       baseUrl: options.baseUrl,
       model: options.model,
@@ -254,9 +330,11 @@ export class LlmClient {
       maxTokens: options.maxTokens ?? 24,
       breakerThreshold: Math.max(1, options.breakerThreshold ?? 5),
       breakerCooldownMs: options.breakerCooldownMs ?? 30_000,
-      backoffBaseMs: options.backoffBaseMs ?? 500,
-      backoffMaxMs: options.backoffMaxMs ?? 8_000,
-      retryAfterCapMs: options.retryAfterCapMs ?? 30_000,
+      backoffBaseMs,
+      backoffMaxMs,
+      callBudgetMs: options.callBudgetMs ?? longestCallWithoutRetryAfter(options.timeoutMs, options.retries, backoffBaseMs, backoffMaxMs),
+      maxRetryAfterMs: options.maxRetryAfterMs ?? 10_000,
+      maxResponseBytes: options.maxResponseBytes ?? 64 * 1024,
       now: options.now ?? Date.now,
       random: options.random ?? Math.random,
     };
@@ -295,17 +373,36 @@ export class LlmClient {
   }
 
   private withRetries(messages: readonly ChatMessage[], signal?: AbortSignal): Promise<string> {
-    return pRetry(() => this.attempt(messages, signal), {
+    const deadline = this.opts.now() + this.opts.callBudgetMs;
+    let protocolRetried = false;
+    return pRetry(() => this.attempt(messages, deadline, signal), {
       retries: this.opts.retries,
       // Back-off is computed and slept in shouldRetry (so Retry-After can replace it).
       minTimeout: 0,
       signal,
       shouldRetry: async ({ error, retriesConsumed }) => {
         if (!(error instanceof LlmError) || !error.retryable) return false;
+        if (error instanceof LlmProtocolError) {
+          if (protocolRetried) return false;
+          protocolRetried = true;
+        }
+        const left = deadline - this.opts.now();
+        if (error instanceof LlmHttpError && error.retryAfterMs !== undefined) {
+          if (error.retryAfterMs > this.opts.maxRetryAfterMs || error.retryAfterMs >= left) {
+            const limit = Math.min(this.opts.maxRetryAfterMs, left);
+            // Waiting is pointless for this call. A server asking for more than we ever wait
+            // will refuse the other calls too: open the circuit rather than let each one ask.
+            if (error.retryAfterMs > this.opts.maxRetryAfterMs) this.openCircuit();
+            this.counters.errors.retryAfterTooLong++;
+            throw new LlmRetryAfterTooLongError(error.status, error.retryAfterMs, limit);
+          }
+        }
         const delay =
           error instanceof LlmHttpError && error.retryAfterMs !== undefined
             ? error.retryAfterMs
             : this.backoffDelay(retriesConsumed);
+        // No time left for an attempt after the wait: give up now with the error we have.
+        if (delay >= left) return false;
         await sleep(delay, signal);
         // The circuit may have opened while we waited: do not wait in vain for a refusal.
         if (this.circuitState === 'open') return false;
@@ -348,18 +445,21 @@ export class LlmClient {
     }
     if (probe) this.probeInFlight = false;
     this.consecutiveFailures++;
-    if (probe || (this.state === 'closed' && this.consecutiveFailures >= this.opts.breakerThreshold)) {
-      this.state = 'open';
-      this.openedAt = this.opts.now();
-      this.counters.opened++;
-    }
+    if (probe || (this.state === 'closed' && this.consecutiveFailures >= this.opts.breakerThreshold)) this.openCircuit();
   }
 
-  private async attempt(messages: readonly ChatMessage[], callerSignal?: AbortSignal): Promise<string> {
+  private openCircuit(): void {
+    if (this.state === 'open') return;
+    this.state = 'open';
+    this.openedAt = this.opts.now();
+    this.counters.opened++;
+  }
+
+  private async attempt(messages: readonly ChatMessage[], deadline: number, callerSignal?: AbortSignal): Promise<string> {
     const probe = this.admit();
     this.counters.attempts++;
     try {
-      const content = await this.send(messages, callerSignal);
+      const content = await this.send(messages, Math.min(this.opts.timeoutMs, deadline - this.opts.now()), callerSignal);
       this.recordSuccess(probe);
       return content;
     } catch (err) {
@@ -373,8 +473,8 @@ export class LlmClient {
     }
   }
 
-  private async send(messages: readonly ChatMessage[], callerSignal?: AbortSignal): Promise<string> {
-    const timeout = AbortSignal.timeout(this.opts.timeoutMs);
+  private async send(messages: readonly ChatMessage[], timeoutMs: number, callerSignal?: AbortSignal): Promise<string> {
+    const timeout = AbortSignal.timeout(Math.max(1, timeoutMs));
     const signal = callerSignal ? AbortSignal.any([timeout, callerSignal]) : timeout;
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
@@ -388,12 +488,13 @@ export class LlmClient {
 
     let response: Response;
     let text: string;
+    let complete: boolean;
     try {
       response = await this.fetchImpl(this.url, { method: 'POST', headers, body, signal });
-      text = await response.text();
+      ({ text, complete } = await readBodyCapped(response, this.opts.maxResponseBytes));
     } catch (err) {
       if (callerSignal?.aborted) throw callerSignal.reason;
-      if (timeout.aborted) throw new LlmTimeoutError(this.opts.timeoutMs);
+      if (timeout.aborted) throw new LlmTimeoutError(Math.round(timeoutMs));
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const detail = cause?.code ?? cause?.message ?? (err as Error).message;
       throw new LlmNetworkError(`LLM request to ${this.url} failed: ${detail}`, { cause: err });
@@ -402,10 +503,11 @@ export class LlmClient {
     if (!response.ok) {
       const retryAfterMs =
         response.status === 429 || response.status === 503
-          ? parseRetryAfter(response.headers.get('retry-after'), this.opts.retryAfterCapMs, this.opts.now())
+          ? parseRetryAfter(response.headers.get('retry-after'), this.opts.now())
           : undefined;
       throw new LlmHttpError(response.status, text.slice(0, BODY_EXCERPT), retryAfterMs);
     }
+    if (!complete) throw new LlmProtocolError(`LLM response body is larger than ${this.opts.maxResponseBytes} bytes`, false);
     return extractContent(text);
   }
 

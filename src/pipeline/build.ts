@@ -6,6 +6,7 @@ import { loadHead, type LoadedHead } from '../models/head.js';
 import { onnxHeadStatus } from '../models/head-status.js';
 import { transformerInstalled } from '../models/fetch.js';
 import { EmbeddingStage } from './embedding-stage.js';
+import { loadLabelDefinitions } from './label-definitions.js';
 import { LlmStage } from './llm-stage.js';
 import { Pipeline, type PipelineObserver } from './pipeline.js';
 import { compileMasker, loadMaskRules } from './masking.js';
@@ -89,6 +90,7 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
   const maskRules = loadMaskRules(resolvePath(config.pipeline.maskRulesPath));
   const headerPatterns = loadHeaderPatterns(resolvePath(config.pipeline.headerPatternsPath));
   const preparer = createPreparer(config);
+  const labelDefinitions = await loadLabelDefinitions(resolvePath(config.pipeline.labelsPath));
   const created = await createEmbedder(kind, config);
   // The lexical embedder costs microseconds a line: a batching window would only add latency.
   const { batchWindowMs, batchSize } = config.embedder;
@@ -103,6 +105,7 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
   const llmStage = new LlmStage({
     client: llmClient,
     labels,
+    labelDefinitions,
     unclassifiedLabel: config.pipeline.unclassifiedLabel,
     confidence: config.llm.confidence,
     cacheSize: config.llm.cacheSize,

@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { compileLinear, type LinearRegExp, LinearRegexError } from './linear-regex.js';
 
 /** Canonical severities; every spelling a format uses maps onto one of these. */
 export const SEVERITIES = ['trace', 'debug', 'info', 'notice', 'warn', 'error', 'critical'] as const;
@@ -52,7 +53,8 @@ export class HeaderPatternError extends Error {}
 
 export interface HeaderPattern {
   readonly name: string;
-  readonly regex: RegExp;
+  /** On RE2: linear in the line whatever the pattern (header patterns are user-supplied). */
+  readonly regex: LinearRegExp;
 }
 
 /** Validates and compiles header patterns; throws naming the bad pattern. */
@@ -65,10 +67,11 @@ export function compileHeaderPatterns(json: unknown, source = 'header patterns')
   return parsed.data.patterns
     .filter((p) => p.enabled)
     .map((p) => {
-      let regex: RegExp;
+      let regex: LinearRegExp;
       try {
-        regex = new RegExp(p.pattern, p.flags);
+        regex = compileLinear(p.pattern, p.flags, `${source}: pattern ${p.name}`);
       } catch (err) {
+        if (err instanceof LinearRegexError) throw new HeaderPatternError(err.message);
         throw new HeaderPatternError(`${source}: pattern ${p.name}: invalid: ${(err as Error).message}`);
       }
       if (!p.pattern.includes('(?<message>')) throw new HeaderPatternError(`${source}: pattern ${p.name} has no (?<message>…) group`);

@@ -42,7 +42,12 @@ export type Reply =
   /** Waits, then does `then`. */
   | { kind: 'delay'; ms: number; then: Reply }
   /** 200 and headers at once, then a valid answer's body one byte every `byteMs` (a very slow stream). */
-  | { kind: 'trickle'; content: string; byteMs: number };
+  | { kind: 'trickle'; content: string; byteMs: number }
+  /**
+   * 200 with a valid answer whose content is `bytes` long, sent in 64 KiB chunks as fast as the
+   * client reads (chunked, or with its content-length declared); stops when the client hangs up.
+   */
+  | { kind: 'large'; bytes: number; declareLength: boolean };
 
 export type Responder = (request: RecordedRequest, index: number) => Reply | Promise<Reply>;
 
@@ -52,6 +57,7 @@ export const hang = (): Reply => ({ kind: 'hang' });
 export const malformed = (): Reply => ({ kind: 'malformed' });
 export const delay = (ms: number, then: Reply): Reply => ({ kind: 'delay', ms, then });
 export const trickle = (content: string, byteMs: number): Reply => ({ kind: 'trickle', content, byteMs });
+export const large = (bytes: number, declareLength = false): Reply => ({ kind: 'large', bytes, declareLength });
 
 /** The user message's log line (the JSON string between the stage's markers), if present. */
 export function logLineOf(request: RecordedRequest): string | undefined {
@@ -101,6 +107,8 @@ export class FakeOpenAI {
   readonly invalid: string[] = [];
   inFlight = 0;
   maxInFlight = 0;
+  /** Body bytes written for each `large` reply, in order (what the client took before hanging up). */
+  readonly largeBytesSent: number[] = [];
   /** Path prefix the endpoint lives under (like OpenAI's /v1). */
   readonly prefix: string;
   private responder: Responder = () => answer('Unclassified');
@@ -203,6 +211,24 @@ export class FakeOpenAI {
           res.write(ch);
           await new Promise((r) => setTimeout(r, reply.byteMs));
         }
+        if (!res.destroyed) res.end();
+        break;
+      }
+      case 'large': {
+        const head = Buffer.from(`{"id":"chatcmpl-${++this.id}","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"`);
+        const tail = Buffer.from('"},"finish_reason":"stop"}]}');
+        const total = head.length + reply.bytes + tail.length;
+        res.writeHead(200, { 'content-type': 'application/json', ...(reply.declareLength ? { 'content-length': String(total) } : {}) });
+        const slot = this.largeBytesSent.push(0) - 1;
+        const write = async (chunk: Buffer) => {
+          if (res.destroyed) return;
+          this.largeBytesSent[slot] += chunk.length;
+          if (!res.write(chunk)) await new Promise((r) => (res.once('drain', r), res.once('close', r)));
+        };
+        await write(head);
+        const chunk = Buffer.alloc(64 * 1024, 'x');
+        for (let left = reply.bytes; left > 0 && !res.destroyed; left -= chunk.length) await write(left >= chunk.length ? chunk : chunk.subarray(0, left));
+        await write(tail);
         if (!res.destroyed) res.end();
         break;
       }
