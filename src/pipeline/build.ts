@@ -9,8 +9,8 @@ import { EmbeddingStage } from './embedding-stage.js';
 import { loadLabelDefinitions } from './label-definitions.js';
 import { LlmStage } from './llm-stage.js';
 import { Pipeline, type PipelineObserver } from './pipeline.js';
-import { compileMasker, loadMaskRules } from './masking.js';
-import { HeaderParser, loadHeaderPatterns } from './line-header.js';
+import { compileMasker, loadMaskRules, type MaskRule } from './masking.js';
+import { HeaderParser, type HeaderPattern, loadHeaderPatterns } from './line-header.js';
 import { LineFeaturizer } from './line-features.js';
 import { LinePreparer } from './prepare.js';
 import { MicroBatchingEmbedder } from './micro-batcher.js';
@@ -60,8 +60,11 @@ export async function chooseEmbedder(config: Config): Promise<{ kind: EmbedderKi
 /** Header parsing and masking as configured (the service, training and evaluation share it). */
 export function createPreparer(config: Config): LinePreparer {
   const headerPatterns = loadHeaderPatterns(resolvePath(config.pipeline.headerPatternsPath));
-  const mask = compileMasker(loadMaskRules(resolvePath(config.pipeline.maskRulesPath)));
-  return new LinePreparer(new HeaderParser(headerPatterns), mask, config.server.maxMessageChars);
+  return preparerOf(headerPatterns, loadMaskRules(resolvePath(config.pipeline.maskRulesPath)), config);
+}
+
+function preparerOf(headerPatterns: readonly HeaderPattern[], maskRules: readonly MaskRule[], config: Config): LinePreparer {
+  return new LinePreparer(new HeaderParser(headerPatterns), compileMasker(maskRules), config.server.maxMessageChars);
 }
 
 /** The head's features for the named embedder, as configured. */
@@ -89,7 +92,7 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
   const head: LoadedHead = overrides.head?.head ?? (await loadHead(path));
   const maskRules = loadMaskRules(resolvePath(config.pipeline.maskRulesPath));
   const headerPatterns = loadHeaderPatterns(resolvePath(config.pipeline.headerPatternsPath));
-  const preparer = createPreparer(config);
+  const preparer = preparerOf(headerPatterns, maskRules, config);
   const labelDefinitions = await loadLabelDefinitions(resolvePath(config.pipeline.labelsPath));
   const created = await createEmbedder(kind, config);
   // The lexical embedder costs microseconds a line: a batching window would only add latency.

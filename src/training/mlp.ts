@@ -1,7 +1,7 @@
 import type { Vector } from '../embedders/types.js';
 import { isSparse } from '../embedders/types.js';
 import { softmax, type TemperatureScaledHead } from '../models/head-model.js';
-import { mulberry32 } from './random.js';
+import { mulberry32, shuffle } from './random.js';
 
 /**
  * A one-hidden-layer perceptron: input → ReLU(W₁ᵀx + b₁) → W₂ᵀh + b₂ → softmax, fitted by
@@ -85,10 +85,7 @@ export function fitMlp(xs: readonly Vector[], ys: readonly number[], options: Ml
   let loss = 0;
 
   for (let epoch = 0; epoch < epochs; epoch++) {
-    for (let i = N - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
+    shuffle(order, random);
     loss = 0;
     for (let start = 0; start < N; start += batchSize) {
       const end = Math.min(start + batchSize, N);

@@ -1,7 +1,7 @@
 import type { Vector } from '../embedders/types.js';
 import { isSparse } from '../embedders/types.js';
 import { softmax, type TemperatureScaledHead } from '../models/head-model.js';
-import { mulberry32 } from './random.js';
+import { mulberry32, shuffle } from './random.js';
 
 /**
  * Multinomial logistic regression with L2, fitted by mini-batch Adam over a seeded shuffle:
@@ -77,10 +77,7 @@ export function fitSoftmaxRegression(xs: readonly Vector[], ys: readonly number[
 
   for (let epoch = 0; epoch < epochs; epoch++) {
     // Seeded shuffle: mini-batches differ per epoch, yet every run is identical.
-    for (let i = N - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
+    shuffle(order, random);
     loss = 0;
     for (let start = 0; start < N; start += batchSize) {
       const end = Math.min(start + batchSize, N);

@@ -1,13 +1,5 @@
 import { maskMessage } from '../pipeline/masking.js';
-import { mulberry32 } from './random.js';
-
-function shuffle<T>(items: T[], random: () => number): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [items[i], items[j]] = [items[j], items[i]];
-  }
-  return items;
-}
+import { mulberry32, shuffle } from './random.js';
 
 export type SplitKind = 'random' | 'group';
 

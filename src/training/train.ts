@@ -6,7 +6,7 @@ import type { LabelledLogRow } from './dataset.js';
 import { featureDimension, featurize } from './features.js';
 import { classWeights, fitHead, type ClassWeighting, type HeadHyperparameters } from './heads.js';
 import { classificationReport, calibration, type ClassificationReport } from './metrics.js';
-import { mulberry32 } from './random.js';
+import { mulberry32, shuffle } from './random.js';
 import { splitIndices, type SplitKind } from './split.js';
 
 export interface TrainOptions extends HeadHyperparameters {
@@ -40,11 +40,7 @@ const pick = <T>(items: readonly T[], idx: readonly number[]): T[] => idx.map((i
 function calibrationGroups(rows: readonly LabelledLogRow[], idx: readonly number[], seed: number): Set<string> | undefined {
   const groups = [...new Set(idx.map((i) => rows[i].group).filter((g): g is string => g !== undefined))].sort();
   if (groups.length < 4) return undefined;
-  const random = mulberry32(seed + 7);
-  for (let i = groups.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [groups[i], groups[j]] = [groups[j], groups[i]];
-  }
+  shuffle(groups, mulberry32(seed + 7));
   return new Set(groups.slice(0, Math.ceil(groups.length / 4)));
 }
 
