@@ -43,7 +43,7 @@ describe.each(HEAD_KINDS)('a %s head file', (kind: HeadKind) => {
       expect([...loaded.predictProba(x)], probe).toEqual([...result.model.predictProba(x)]);
     }
     expect(() => loaded.assertCompatible(embedder)).not.toThrow();
-    expect(() => loaded.assertCompatible(features())).toThrow(/trained with embedder lexical:v1:d2048.*configured embedder is lexical:v1:d32768/);
+    expect(() => loaded.assertCompatible(features())).toThrow(/trained with embedder lexical:v2:d2048.*configured embedder is lexical:v2:d32768/);
   });
 });
 

@@ -41,7 +41,7 @@ describe('lexical embedder', () => {
     expect(embedder.embedOne('x'.repeat(5_000_000)).indices.length).toBeGreaterThan(0);
   });
   it('its fingerprint names the feature space', () => {
-    expect(embedder.fingerprint).toBe('lexical:v1:d32768:c3-5');
+    expect(embedder.fingerprint).toBe('lexical:v2:d32768:c3-5');
     expect(new LexicalEmbedder({ dimension: 1024 }).fingerprint).not.toBe(embedder.fingerprint);
   });
 });
@@ -121,7 +121,7 @@ describe('head files', () => {
     const head = await loadHead(path);
     const [vector] = await features.featurize([preparer.prepare('disk usage at 97% on node-3').line]);
     expect(head.labels[head.predictProba(vector).indexOf(Math.max(...head.predictProba(vector)))]).toBe('Resource Usage');
-    expect(() => head.assertCompatible(new LineFeaturizer(new LexicalEmbedder(), preparer))).toThrow(/trained with embedder lexical:v1:d2048:c3-5\+line:v1.*configured embedder is lexical:v1:d32768:c3-5\+line:v1/);
+    expect(() => head.assertCompatible(new LineFeaturizer(new LexicalEmbedder(), preparer))).toThrow(/trained with embedder lexical:v2:d2048:c3-5\+line:v1.*configured embedder is lexical:v2:d32768:c3-5\+line:v1/);
     const other: Embedder = { kind: 'onnx', dimension: features.dimension, fingerprint: 'onnx:abc:256', embed: async () => [] };
     expect(() => head.assertCompatible(other)).toThrow(/retrain it with `logsift train --embedder onnx`/);
   });

@@ -16,6 +16,11 @@ const DEFAULTS = { dimension: 1 << 15, charNgramMin: 3, charNgramMax: 5 } as con
 
 // Variable parts become placeholder tokens so features describe the template, not the values.
 const TOKEN = /[a-z]+|\d+/g;
+// Identifiers in logs are camelCase or PascalCase (setLightsOn, QuorumCnxManager, HTTPServer): split
+// them into words so "cancelTimer" and "cancel timer" share features. Two passes: lower→Upper, and
+// the end of an acronym (HTTPServer → HTTP Server).
+const CAMEL_LOWER_UPPER = /([a-z\d])([A-Z])/g;
+const CAMEL_ACRONYM_END = /([A-Z]+)([A-Z][a-z])/g;
 const MAX_CHARS = 2000;
 
 /** FNV-1a, 32-bit, over UTF-16 code units: fast and stable across platforms. */
@@ -54,7 +59,7 @@ export class LexicalEmbedder implements Embedder {
     this.mask = dimension - 1;
     this.nMin = charNgramMin;
     this.nMax = charNgramMax;
-    this.fingerprint = `lexical:v1:d${dimension}:c${charNgramMin}-${charNgramMax}`;
+    this.fingerprint = `lexical:v2:d${dimension}:c${charNgramMin}-${charNgramMax}`;
   }
 
   async embed(texts: readonly string[]): Promise<SparseVector[]> {
@@ -91,7 +96,7 @@ export class LexicalEmbedder implements Embedder {
       counts[index] = before + (h & 0x80000000 ? -1 : 1);
     };
 
-    const lower = text.slice(0, MAX_CHARS).toLowerCase();
+    const lower = text.slice(0, MAX_CHARS).replace(CAMEL_LOWER_UPPER, '$1 $2').replace(CAMEL_ACRONYM_END, '$1 $2').toLowerCase();
     const tokens = (lower.match(TOKEN) ?? []).map((t) => (t.charCodeAt(0) <= 57 ? '0' : t));
     let previous = '^';
     for (const token of tokens) {

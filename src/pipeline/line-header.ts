@@ -27,7 +27,7 @@ export interface ParsedLine {
 const LEVEL_WORDS: Readonly<Record<string, Severity>> = {
   trace: 'trace', finest: 'trace', finer: 'trace', verbose: 'trace', v: 'trace',
   debug: 'debug', dbg: 'debug', fine: 'debug', d: 'debug', '10': 'debug', '20': 'debug',
-  info: 'info', information: 'info', informational: 'info', i: 'info', inf: 'info', '30': 'info', perf: 'info', config: 'info',
+  info: 'info', log: 'info', note: 'info', system: 'info', statement: 'info', detail: 'info', hint: 'info', debug1: 'debug', debug2: 'debug', information: 'info', informational: 'info', i: 'info', inf: 'info', '30': 'info', perf: 'info', config: 'info',
   notice: 'notice', n: 'notice',
   warn: 'warn', warning: 'warn', w: 'warn', wrn: 'warn', '40': 'warn',
   error: 'error', err: 'error', e: 'error', eror: 'error', severe: 'error', fail: 'error', '50': 'error',
