@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import closeWithGrace from 'close-with-grace';
-import type { Config } from '../config.js';
-import { PROJECT_ROOT } from '../config.js';
-import { buildServer } from '../server.js';
+import type { Config } from '../config/index.js';
+import { PROJECT_ROOT } from '../config/index.js';
+import { buildServer } from '../http/app.js';
 
 /**
  * Runs the service. SIGTERM/SIGINT: stop accepting connections, let in-flight requests (whole

@@ -1,6 +1,6 @@
 import type { BuiltPipeline } from '../pipeline/build.js';
-import { maskMessage } from '../pipeline/masking.js';
-import type { Decision, StageName } from '../pipeline/types.js';
+import { maskMessage } from '../lines/masking.js';
+import type { Decision, StageName } from '../stages/types.js';
 import type { LabelledLogRow } from '../training/dataset.js';
 import { calibration, classificationReport, type CalibrationBin, type ClassificationReport } from '../training/metrics.js';
 

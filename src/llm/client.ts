@@ -11,7 +11,7 @@
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import pRetry from 'p-retry';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 
 export type ChatRole = 'system' | 'user' | 'assistant';
 

@@ -5,10 +5,10 @@
  * be refused.
  */
 import { existsSync } from 'node:fs';
-import type { Config } from '../config.js';
-import { headPath, resolvePath } from '../config.js';
-import { embedderFingerprint } from '../embedders/index.js';
-import { lineFeaturesFingerprint } from '../pipeline/line-features.js';
+import type { Config } from '../config/index.js';
+import { headPath, resolvePath } from '../config/index.js';
+import { embedderFingerprint } from '../embedding/index.js';
+import { lineFeaturesFingerprint } from '../lines/features.js';
 import { loadHead } from './head.js';
 
 export interface OnnxHeadStatus {

@@ -1,7 +1,7 @@
 import { writeFile, rename } from 'node:fs/promises';
 import { z } from 'zod';
-import { readJsonFile } from '../json-file.js';
-import type { Embedder, Vector } from '../embedders/types.js';
+import { readJsonFile } from '../config/json-file.js';
+import type { Embedder, Vector } from '../embedding/types.js';
 import { MlpModel } from '../training/mlp.js';
 import { NaiveBayesModel } from '../training/naive-bayes.js';
 import { SoftmaxRegressionModel, transpose } from '../training/softmax-regression.js';

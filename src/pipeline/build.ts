@@ -1,21 +1,21 @@
-import type { Config } from '../config.js';
-import { headPath, resolvePath } from '../config.js';
-import { createEmbedder, type EmbedderKind } from '../embedders/index.js';
+import type { Config } from '../config/index.js';
+import { headPath, resolvePath } from '../config/index.js';
+import { createEmbedder, type EmbedderKind } from '../embedding/index.js';
 import { createLlmClient, type LlmClient } from '../llm/client.js';
 import { loadHead, type LoadedHead } from '../models/head.js';
 import { onnxHeadStatus } from '../models/head-status.js';
 import { transformerInstalled } from '../models/fetch.js';
-import { EmbeddingStage } from './embedding-stage.js';
-import { loadLabelDefinitions } from './label-definitions.js';
-import { LlmStage } from './llm-stage.js';
+import { EmbeddingStage } from '../stages/embedding.js';
+import { loadLabelDefinitions } from '../stages/label-definitions.js';
+import { LlmStage } from '../stages/llm.js';
 import { Pipeline, type PipelineObserver } from './pipeline.js';
-import { compileMasker, loadMaskRules, type MaskRule } from './masking.js';
-import { HeaderParser, type HeaderPattern, loadHeaderPatterns } from './line-header.js';
-import { LineFeaturizer } from './line-features.js';
-import { LinePreparer } from './prepare.js';
-import { MicroBatchingEmbedder } from './micro-batcher.js';
-import { loadRules, RegexStage } from './regex-stage.js';
-import type { Stage } from './types.js';
+import { compileMasker, loadMaskRules, type MaskRule } from '../lines/masking.js';
+import { HeaderParser, type HeaderPattern, loadHeaderPatterns } from '../lines/header.js';
+import { LineFeaturizer } from '../lines/features.js';
+import { LinePreparer } from '../lines/prepare.js';
+import { MicroBatchingEmbedder } from '../embedding/micro-batcher.js';
+import { loadRules, RegexStage } from '../stages/regex.js';
+import type { Stage } from '../stages/types.js';
 
 /** What was loaded, for /readyz, logs and metrics. */
 export interface PipelineInfo {

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import type { LinePreparer } from './prepare.js';
-import type { Decision, LogRecord, PreparedRecord, Stage, StageName, Verdict } from './types.js';
+import type { LinePreparer } from '../lines/prepare.js';
+import type { Decision, LogRecord, PreparedRecord, Stage, StageName, Verdict } from '../stages/types.js';
 
 export interface PipelineOptions {
   /** Stages that see each row's own message and run on every row before the cache (the rules). */

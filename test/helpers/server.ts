@@ -4,9 +4,9 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, type Config, type ConfigInput } from '../../src/config.js';
+import { loadConfig, type Config, type ConfigInput } from '../../src/config/index.js';
 import { buildPipeline, type BuiltPipeline } from '../../src/pipeline/build.js';
-import { buildServer } from '../../src/server.js';
+import { buildServer } from '../../src/http/app.js';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Writable, type Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
