@@ -70,7 +70,7 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<PipelineBe
     const warmRowsPerS = await timeRun(pipeline, o.records, batchSize);
 
     // Naive: the same stages, one line per call, no cache; the embedder without its batcher.
-    const preparer = createPreparer(config);
+    const preparer = await createPreparer(config);
     const rowStages = pipeline.stages.filter((s) => s.name === 'regex') as Stage<LogRecord>[];
     const stages = (pipeline.stages.filter((s) => s.name !== 'regex') as Stage[]).map((s) => {
       if (s instanceof EmbeddingStage && s.features.embedder instanceof MicroBatchingEmbedder) {

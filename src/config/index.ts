@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { ConfigError } from '../errors.js';
 
 /** The project root (where configs/ and models/ live), resolved from this file's location. */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -286,7 +287,7 @@ function mergeDeep(base: Tree, over: Tree): Tree {
   return out;
 }
 
-export class ConfigError extends Error {}
+export { ConfigError } from '../errors.js';
 
 function formatIssues(error: z.ZodError): string {
   return error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');

@@ -245,6 +245,32 @@ function describeSkip(err: CsvError): string {
   }
 }
 
+/** One row as the batch driver takes it (pipeline/run.ts InputRow<string[]>). */
+export interface RecordRow {
+  readonly line: number;
+  readonly cells: string[];
+  readonly record?: { readonly source: string; readonly message: string };
+  readonly error?: string;
+}
+
+/**
+ * The rows of an opened CSV as records: `source` and the message from their columns (trimmed),
+ * or, for a row that could not be read or has the wrong number of fields, the reason in place.
+ */
+export async function* recordRows(csv: OpenedCsv): AsyncGenerator<RecordRow[]> {
+  const width = csv.header.length;
+  for await (const run of csv.rows) {
+    yield run.map((row): RecordRow => {
+      if (row.kind === 'malformed') return { line: row.line, cells: [], error: `line ${row.line}: ${row.reason}: ${row.raw}` };
+      if (row.fields.length !== width) {
+        const extra = row.fields.length > width ? `; extra fields: ${JSON.stringify(row.fields.slice(width)).slice(0, 200)}` : '';
+        return { line: row.line, cells: row.fields, error: `line ${row.line}: expected ${width} fields, found ${row.fields.length}${extra}` };
+      }
+      return { line: row.line, cells: row.fields, record: { source: row.fields[csv.sourceIndex].trim(), message: row.fields[csv.messageIndex].trim() } };
+    });
+  }
+}
+
 /** An error reading the upload, as the 4xx to answer with while no output has been sent. */
 export function toInputError(err: unknown): Error {
   // Errors raised by the upload stream itself (size limits, multipart, timeouts) keep their status.

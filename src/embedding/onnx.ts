@@ -20,6 +20,7 @@ import {
   type SentenceModelSettings,
 } from '../models/sentence-model.js';
 import type { Embedder, Vector } from './types.js';
+import { EmbedderError as OnnxEmbedderError } from '../errors.js';
 
 export interface OnnxEmbedderOptions {
   /** Folder with tokenizer.json, tokenizer_config.json, the model file and the sentence-transformers settings. */
@@ -47,7 +48,7 @@ export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json'] as co
  */
 const MAX_CHARS_PER_TOKEN = 256;
 
-export class OnnxEmbedderError extends Error {}
+export { EmbedderError as OnnxEmbedderError } from '../errors.js';
 
 interface Encoded {
   ids: number[];

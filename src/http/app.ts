@@ -1,33 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
-import type { LabelStats } from '../csv/writer.js';
-import { Classifier, type ReloadResult } from './plugins/classifier.js';
 import { buildPipeline, type BuiltPipeline } from '../pipeline/build.js';
+import { errorsPlugin } from './errors.js';
 import { authPlugin } from './plugins/auth.js';
+import { classifierPlugin } from './plugins/classifier.js';
 import { clientErrorHandler, connectionFaultsPlugin } from './plugins/connection-faults.js';
-import { createMetrics, installMetrics, type ServiceMetrics } from './plugins/metrics.js';
+import { docsPlugin } from './plugins/docs.js';
+import { metricsPlugin } from './plugins/metrics.js';
 import { protectionPlugin } from './plugins/protection.js';
+import { RequestLogController, redactUrl } from './plugins/request-log.js';
 import { adminRoutes } from './routes/admin.js';
 import { classifyRoutes } from './routes/classify.js';
-import { docsRoutes } from './plugins/docs.js';
 import { healthRoutes } from './routes/health.js';
-import { RequestLogController, redactUrl } from './plugins/request-log.js';
-
-/** The loaded pipeline, swapped in once models are ready (and on reload). */
-export type ClassifierHolder = Classifier;
 
 declare module 'fastify' {
-  interface FastifyInstance {
-    classifier: Classifier;
-    metrics: ServiceMetrics;
-    /** Builds a pipeline from the configured files, with this server's metrics attached. */
-    buildPipeline(): Promise<BuiltPipeline>;
-    /** Rebuilds from the files on disk and swaps atomically (SIGHUP, POST /admin/reload). */
-    reloadPipeline(): Promise<ReloadResult>;
-  }
   interface FastifyRequest {
-    classifyStats?: LabelStats;
     /** The message of a 4xx answer, for the request's log line. */
     clientError?: string;
   }
@@ -36,8 +24,10 @@ declare module 'fastify' {
 export interface ServerOptions {
   readonly config: Config;
   readonly version?: string;
-  /** A pipeline already loaded (tests); otherwise the caller sets `app.classifier.current`. */
+  /** A pipeline already loaded (tests share one between servers; it stays theirs to close); otherwise `app.classifier.load()`. */
   readonly pipeline?: BuiltPipeline;
+  /** Reload on SIGHUP (the served process). */
+  readonly reloadOnSighup?: boolean;
   /** Where logs go (tests capture them); default stdout at config.server.logLevel. */
   readonly log?: { stream: NodeJS.WritableStream; level?: Config['server']['logLevel'] };
 }
@@ -45,7 +35,8 @@ export interface ServerOptions {
 /** An incoming x-request-id is kept when it is short and plain (no log injection); else a UUID. */
 const REQUEST_ID = /^[\w.:@-]{1,128}$/;
 
-export async function buildServer({ config, version = '0.0.0', pipeline, log }: ServerOptions): Promise<FastifyInstance> {
+/** The service: Fastify with its plugins and routes, nothing else. */
+export async function buildServer({ config, version = '0.0.0', pipeline, log, reloadOnSighup = false }: ServerOptions): Promise<FastifyInstance> {
   const { server } = config;
   const headersTimeout = server.requestTimeoutMs > 0 ? Math.min(server.headersTimeoutMs, server.requestTimeoutMs) : server.headersTimeoutMs;
   const app = Fastify({
@@ -75,33 +66,20 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log }: 
     // line into it: the answer reports the fault, then the connection closes.
     clientErrorHandler: clientErrorHandler({ headersTimeoutMs: headersTimeout, requestTimeoutMs: server.requestTimeoutMs }),
   });
-  const classifier = new Classifier(pipeline);
-  const metrics = createMetrics(classifier);
-  app.decorate('classifier', classifier);
-  app.decorate('metrics', metrics);
-  app.decorate('buildPipeline', () => buildPipeline(config, { observer: metrics.observer }));
-  app.decorate('reloadPipeline', async () => {
-    try {
-      const result = await classifier.reload(() => app.buildPipeline());
-      metrics.reload('ok');
-      return result;
-    } catch (err) {
-      metrics.reload('failed');
-      throw err;
-    }
-  });
-
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  if (config.metrics.enabled) installMetrics(app, metrics, { protect: config.auth.protectMetrics });
+  await app.register(errorsPlugin);
+  await app.register(metricsPlugin, { expose: config.metrics.enabled, protect: config.auth.protectMetrics });
+  const observer = app.metrics.observer;
+  await app.register(classifierPlugin, { build: () => buildPipeline(config, { observer }), observer, initial: pipeline, reloadOnSighup });
   await app.register(connectionFaultsPlugin);
-  await app.register(protectionPlugin, { config, metrics });
+  await app.register(protectionPlugin, { config, observer });
   await app.register(authPlugin, config.auth);
+  await app.register(docsPlugin, { version });
 
-  await app.register(docsRoutes, { version });
   await app.register(healthRoutes);
-  await app.register(adminRoutes, { classifier, build: () => app.buildPipeline(), onReload: (r) => metrics.reload(r) });
+  await app.register(adminRoutes);
   await app.register(classifyRoutes, {
     batchSize: config.pipeline.batchSize,
     maxUploadBytes: server.maxUploadBytes,
@@ -110,7 +88,7 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log }: 
     maxRecordBytes: server.maxRecordBytes,
     maxColumns: server.maxColumns,
     neutraliseFormulas: server.neutraliseFormulas,
-    metrics,
+    observer,
   });
   return app;
 }

@@ -2,17 +2,10 @@ import type { Embedder, SparseVector, Vector } from '../embedding/types.js';
 import { isSparse } from '../embedding/types.js';
 import { componentWords, SEVERITIES } from './header.js';
 import type { LinePreparer } from './prepare.js';
-import type { PreparedLine } from '../stages/types.js';
+import type { PreparedLine } from './types.js';
+import { COMPONENT_BUCKETS, LEVEL_SLOTS, STRUCTURE_DIMENSION, lineFeaturesFingerprint } from './feature-space.js';
 
-/** Hash buckets for component words; the level takes one slot per severity plus "none". */
-const COMPONENT_BUCKETS = 1 << 10;
-const LEVEL_SLOTS = SEVERITIES.length + 1;
-export const STRUCTURE_DIMENSION = LEVEL_SLOTS + COMPONENT_BUCKETS;
-
-/** The fingerprint of the head's feature space over an embedder with this fingerprint. */
-export function lineFeaturesFingerprint(embedderFingerprint: string): string {
-  return `${embedderFingerprint}+line:v1:l${LEVEL_SLOTS}:c${COMPONENT_BUCKETS}`;
-}
+export { STRUCTURE_DIMENSION, lineFeaturesFingerprint } from './feature-space.js';
 
 function fnv1a(text: string): number {
   let h = 0x811c9dc5;

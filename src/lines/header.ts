@@ -8,9 +8,9 @@
  * groups `message` (required), `level` and `component`; the first that matches wins. JSON lines
  * and logfmt (`level=… msg=…`) are recognised in code, before the patterns.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { compileLinear, type LinearRegExp, LinearRegexError } from './linear-regex.js';
+import { HeaderPatternError } from '../errors.js';
 
 /** Canonical severities; every spelling a format uses maps onto one of these. */
 export const SEVERITIES = ['trace', 'debug', 'info', 'notice', 'warn', 'error', 'critical'] as const;
@@ -49,7 +49,7 @@ const patternSchema = z.object({
 });
 const fileSchema = z.object({ patterns: z.array(patternSchema) });
 
-export class HeaderPatternError extends Error {}
+export { HeaderPatternError } from '../errors.js';
 
 export interface HeaderPattern {
   readonly name: string;
@@ -79,15 +79,6 @@ export function compileHeaderPatterns(json: unknown, source = 'header patterns')
     });
 }
 
-export function loadHeaderPatterns(path: string): HeaderPattern[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new HeaderPatternError(`could not read header patterns ${path}: ${(err as Error).message}`);
-  }
-  return compileHeaderPatterns(json, path);
-}
 
 const JSON_MESSAGE_KEYS = ['msg', 'message', 'event', 'log', 'text'];
 const JSON_LEVEL_KEYS = ['level', 'lvl', 'severity', 'levelname', 'loglevel', 's', 'log.level'];

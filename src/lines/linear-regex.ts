@@ -15,11 +15,13 @@
  * (offsets in results are then bytes).
  */
 import RE2 from 're2';
+import { PatternError as LinearRegexError } from '../errors.js';
 
 /** A compiled pattern: RegExp's test/exec/lastIndex, and usable with String#replace/match/split. */
 export type LinearRegExp = RE2;
 
-export class LinearRegexError extends Error {}
+/** A pattern RE2 cannot run, or that does not compile (PATTERN_INVALID, 422). */
+export { PatternError as LinearRegexError } from '../errors.js';
 
 /** JavaScript's \s (WhiteSpace and LineTerminator): \pZ is every Zs, Zl and Zp character. */
 const JS_SPACE = '\\t\\n\\v\\f\\r\\x{feff}\\pZ';

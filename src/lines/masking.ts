@@ -3,9 +3,9 @@
  * lines from one template share one key. Used for decision caching, LLM caching and
  * template-grouped evaluation splits.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { compileLinear, type LinearRegExp } from './linear-regex.js';
+import { MaskRuleError } from '../errors.js';
 
 /** A masking rule as written in configs/mask_rules.json. */
 export interface MaskRuleDefinition {
@@ -73,7 +73,7 @@ const QUOTED: MaskRuleDefinition = {
   replacement: '<str>',
 };
 
-export class MaskRuleError extends Error {}
+export { MaskRuleError } from '../errors.js';
 
 /** Compiles one rule on the linear-time engine; throws MaskRuleError naming the rule. */
 export function compileMaskRule(definition: MaskRuleDefinition, source = 'mask rules'): MaskRule {
@@ -174,13 +174,3 @@ export function compileMaskRules(json: unknown, source = 'mask rules'): MaskRule
     .map(({ name, pattern, flags, replacement }) => compileMaskRule({ name, pattern, flags, replacement }, source));
 }
 
-/** Reads and compiles a mask rules file. */
-export function loadMaskRules(path: string): MaskRule[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new MaskRuleError(`could not read mask rules ${path}: ${(err as Error).message}`);
-  }
-  return compileMaskRules(json, path);
-}

@@ -1,5 +1,5 @@
 import type { HeaderParser } from './header.js';
-import type { PreparedLine } from '../stages/types.js';
+import type { PreparedLine } from './types.js';
 
 /** A line split and masked: the body the rules see, and the prepared line the models see. */
 export interface Prepared {

@@ -150,6 +150,8 @@ export interface LlmClientOptions {
   readonly maxRetryAfterMs?: number;
   /** Largest response body read; past it the attempt fails as a protocol error. Default 64 KiB. */
   readonly maxResponseBytes?: number;
+  /** Told about every call, attempt, retry, failure and circuit change (metrics); must not throw. */
+  readonly observer?: LlmObserver;
   /** Test hooks. */
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
@@ -157,6 +159,27 @@ export interface LlmClientOptions {
 }
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/**
+ * What the client reports as it happens (the service's metrics observer implements it): the
+ * client keeps no counters for anyone else to read.
+ */
+export interface LlmObserver {
+  /** A complete() call began. */
+  llmCall?(): void;
+  /** A complete() call ended: with an answer, or with an error (after its retries). */
+  llmCallEnded?(ok: boolean): void;
+  /** An HTTP request was sent (a first attempt or a retry). */
+  llmAttempt?(): void;
+  /** An attempt beyond the first is about to be sent. */
+  llmRetry?(): void;
+  /** A failed attempt by kind (circuitOpen: a call refused; retryAfterTooLong: a call given up), with its HTTP status. */
+  llmError?(kind: LlmErrorKind, httpStatus?: number): void;
+  /** The breaker changed state; `opened` when it went to open, `probeAt` when the next probe is allowed (epoch ms). */
+  llmCircuit?(state: CircuitState, change: { opened: boolean; probeAt?: number }): void;
+  /** Calls waiting for a slot / running changed by these amounts. */
+  llmQueue?(runningDelta: number, queuedDelta: number): void;
+}
 
 export interface LlmClientStats {
   /** complete() calls. */
@@ -292,9 +315,10 @@ function longestCallWithoutRetryAfter(timeoutMs: number, retries: number, backof
 
 export class LlmClient {
   private readonly url: string;
-  private readonly opts: Required<Omit<LlmClientOptions, 'apiKey' | 'fetch'>> & { apiKey?: string };
+  private readonly opts: Required<Omit<LlmClientOptions, 'apiKey' | 'fetch' | 'observer'>> & { apiKey?: string };
   private readonly fetchImpl: typeof fetch;
   private readonly limit: LimitFunction;
+  private readonly observer: LlmObserver;
 
   private state: CircuitState = 'closed';
   private consecutiveFailures = 0;
@@ -340,6 +364,8 @@ export class LlmClient {
     };
     this.fetchImpl = options.fetch ?? fetch;
     this.limit = pLimit(options.concurrency);
+    this.observer = options.observer ?? {};
+    this.observer.llmCircuit?.('closed', { opened: false });
   }
 
   get model(): string {
@@ -362,12 +388,23 @@ export class LlmClient {
    */
   async complete(messages: readonly ChatMessage[], options: CompleteOptions = {}): Promise<string> {
     this.counters.calls++;
+    this.observer.llmCall?.();
+    this.observer.llmQueue?.(0, 1);
     try {
-      const content = await this.limit(() => this.withRetries(messages, options.signal));
+      const content = await this.limit(async () => {
+        this.observer.llmQueue?.(1, -1);
+        try {
+          return await this.withRetries(messages, options.signal);
+        } finally {
+          this.observer.llmQueue?.(-1, 0);
+        }
+      });
       this.counters.successes++;
+      this.observer.llmCallEnded?.(true);
       return content;
     } catch (err) {
       this.counters.failures++;
+      this.observer.llmCallEnded?.(false);
       throw err;
     }
   }
@@ -394,6 +431,7 @@ export class LlmClient {
             // will refuse the other calls too: open the circuit rather than let each one ask.
             if (error.retryAfterMs > this.opts.maxRetryAfterMs) this.openCircuit();
             this.counters.errors.retryAfterTooLong++;
+            this.observer.llmError?.('retryAfterTooLong');
             throw new LlmRetryAfterTooLongError(error.status, error.retryAfterMs, limit);
           }
         }
@@ -407,6 +445,7 @@ export class LlmClient {
         // The circuit may have opened while we waited: do not wait in vain for a refusal.
         if (this.circuitState === 'open') return false;
         this.counters.retries++;
+        this.observer.llmRetry?.();
         return true;
       },
     });
@@ -425,9 +464,11 @@ export class LlmClient {
     if (state === 'half-open' && !this.probeInFlight) {
       this.state = 'half-open';
       this.probeInFlight = true;
+      this.observer.llmCircuit?.('half-open', { opened: false });
       return true;
     }
     this.counters.errors.circuitOpen++;
+    this.observer.llmError?.('circuitOpen');
     const retryIn = this.state === 'open' ? this.openedAt + this.opts.breakerCooldownMs - this.opts.now() : 0;
     throw new LlmCircuitOpenError(retryIn);
   }
@@ -435,6 +476,7 @@ export class LlmClient {
   private recordSuccess(probe: boolean): void {
     if (probe) this.probeInFlight = false;
     this.consecutiveFailures = 0;
+    if (this.state !== 'closed') this.observer.llmCircuit?.('closed', { opened: false });
     this.state = 'closed';
   }
 
@@ -443,6 +485,7 @@ export class LlmClient {
     if (error instanceof LlmHttpError) {
       this.counters.httpStatus[error.status] = (this.counters.httpStatus[error.status] ?? 0) + 1;
     }
+    this.observer.llmError?.(error.kind, error instanceof LlmHttpError ? error.status : undefined);
     if (probe) this.probeInFlight = false;
     this.consecutiveFailures++;
     if (probe || (this.state === 'closed' && this.consecutiveFailures >= this.opts.breakerThreshold)) this.openCircuit();
@@ -453,11 +496,13 @@ export class LlmClient {
     this.state = 'open';
     this.openedAt = this.opts.now();
     this.counters.opened++;
+    this.observer.llmCircuit?.('open', { opened: true, probeAt: this.openedAt + this.opts.breakerCooldownMs });
   }
 
   private async attempt(messages: readonly ChatMessage[], deadline: number, callerSignal?: AbortSignal): Promise<string> {
     const probe = this.admit();
     this.counters.attempts++;
+    this.observer.llmAttempt?.();
     try {
       const content = await this.send(messages, Math.min(this.opts.timeoutMs, deadline - this.opts.now()), callerSignal);
       this.recordSuccess(probe);

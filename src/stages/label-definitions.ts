@@ -4,7 +4,7 @@
  * custom label set from a user's own training data) are still offered, by name only.
  */
 import { z } from 'zod';
-import { readJsonFile } from '../config/json-file.js';
+import { LabelDefinitionsError } from '../errors.js';
 
 const labelName = z.string().trim().min(1);
 
@@ -23,7 +23,7 @@ export const labelDefinitionsSchema = z.object({
 
 export type LabelDefinitions = z.infer<typeof labelDefinitionsSchema>;
 
-export class LabelDefinitionsError extends Error {}
+export { LabelDefinitionsError } from '../errors.js';
 
 /** Validates label definitions (JSON as in configs/labels.json); throws naming the bad field. */
 export function parseLabelDefinitions(json: unknown, source = 'label definitions'): LabelDefinitions {
@@ -35,8 +35,3 @@ export function parseLabelDefinitions(json: unknown, source = 'label definitions
   return parsed.data;
 }
 
-/** Reads and validates a label definitions file. */
-export async function loadLabelDefinitions(path: string): Promise<LabelDefinitions> {
-  const json = await readJsonFile(path, (m) => new LabelDefinitionsError(m), `label definitions file not found: ${path}`);
-  return parseLabelDefinitions(json, path);
-}

@@ -33,6 +33,16 @@ export interface LlmStageOptions {
   readonly maxLineChars?: number;
   /** Cache key of a message (the pipeline's masker). Default: maskMessage. */
   readonly mask?: (message: string) => string;
+  /** Told about answers and cache hits as they happen (metrics); must not throw. */
+  readonly observer?: LlmStageObserver;
+}
+
+/** What the stage reports as it happens (the service's metrics observer implements it). */
+export interface LlmStageObserver {
+  /** Calls answered with a known label (labelled) or not (unclassified), and records whose call failed (failed). */
+  llmAnswers?(result: 'labelled' | 'unclassified' | 'failed', count: number): void;
+  /** Records answered from the stage's template cache. */
+  llmCacheHits?(count: number): void;
 }
 
 export type LlmStageFailureKind = LlmErrorKind | 'other';
@@ -77,6 +87,7 @@ export class LlmStage implements Stage {
   private readonly cache: LRUCache<string, Answer>;
   private readonly inFlight = new Map<string, Promise<Answer | undefined>>();
   private readonly systemPrompt: string;
+  private readonly observer: LlmStageObserver;
   private readonly counters: Omit<LlmStageStats, 'cacheSize' | 'failures'> & {
     failures: Record<LlmStageFailureKind, number>;
   } = {
@@ -96,6 +107,7 @@ export class LlmStage implements Stage {
     this.confidence = options.confidence ?? 0.8;
     this.maxLineChars = options.maxLineChars ?? 2000;
     this.mask = options.mask ?? maskMessage;
+    this.observer = options.observer ?? {};
     const unique = [...new Set(options.labels.map((l) => l.trim()).filter(Boolean))];
     this.labels = unique.filter((l) => l.toLowerCase() !== this.unclassifiedLabel.toLowerCase());
     this.byLower = new Map(this.labels.map((l) => [normalise(l), l]));
@@ -130,6 +142,7 @@ export class LlmStage implements Stage {
     return answers.map((answer) => {
       if (!answer) {
         this.counters.failedRecords++;
+        this.observer.llmAnswers?.('failed', 1);
         return undefined;
       }
       return answer.matched
@@ -144,6 +157,7 @@ export class LlmStage implements Stage {
     const cached = this.cache.get(key);
     if (cached) {
       this.counters.cacheHits++;
+      this.observer.llmCacheHits?.(1);
       return Promise.resolve(cached);
     }
     const pending = this.inFlight.get(key);
@@ -164,6 +178,7 @@ export class LlmStage implements Stage {
       const answer: Answer = label ? { label, matched: true } : { label: this.unclassifiedLabel, matched: false };
       if (label) this.counters.labelled++;
       else this.counters.unclassified++;
+      this.observer.llmAnswers?.(label ? 'labelled' : 'unclassified', 1);
       this.cache.set(key, answer);
       return answer;
     } catch (err) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { readJsonFile } from '../config/json-file.js';
 import { compileLinear, type LinearRegExp } from '../lines/linear-regex.js';
 import type { LogRecord, Stage, Verdict } from './types.js';
+import { RuleError } from '../errors.js';
 
 /**
  * Stage 1: ordered regular-expression rules; the first rule that matches decides, with confidence 1.
@@ -22,9 +22,9 @@ export const rulesFileSchema = z.object({
 
 export type RegexRule = z.infer<typeof ruleSchema>;
 
-export class RuleError extends Error {}
+export { RuleError } from '../errors.js';
 
-interface CompiledRule {
+export interface CompiledRule {
   readonly id: string;
   readonly label: string;
   readonly regex: LinearRegExp;
@@ -52,10 +52,6 @@ export function compileRules(json: unknown, source = 'rules'): CompiledRule[] {
   });
 }
 
-export async function loadRules(path: string): Promise<CompiledRule[]> {
-  const json = await readJsonFile(path, (m) => new RuleError(m), `regex rules file not found: ${path}`);
-  return compileRules(json, path);
-}
 
 export class RegexStage implements Stage<LogRecord> {
   readonly name = 'regex' as const;

@@ -6,7 +6,8 @@
 import { STATUS_CODES } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERRORS, ROUTE_ERRORS } from '../../src/errors.js';
+import { ERRORS } from '../../src/errors.js';
+import { ROUTE_ERRORS } from '../../src/http/errors.js';
 import { postCsv, send, startServer, type TestServer } from '../helpers/server.js';
 
 type Doc = { paths: Record<string, Record<string, { responses: Record<string, { content?: { 'application/json'?: { schema: { required: string[]; properties: { code: { enum: string[] } } } } } }> }>> };

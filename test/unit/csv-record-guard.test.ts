@@ -7,7 +7,7 @@
  */
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { parse } from 'csv-parse/sync';
+import { parse, type Options } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { openCsv, type CsvRow } from '../../src/csv/reader.js';
 import { RecordGuard, newMarkerNonce, readMarker } from '../../src/csv/record-guard.js';
@@ -18,15 +18,17 @@ const PARSE_OPTIONS = {
   relax_column_count: true,
   relax_quotes: true,
   ltrim: true,
-  record_delimiter: ['\r\n', '\n', '\r'],
+  record_delimiter: ['\r\n', '\n', '\r'] as string[],
   skip_empty_lines: true,
   skip_records_with_error: true,
-} as const;
+} satisfies Options;
 
 /** Records csv-parse reads from `text`, with `"(error)"` in place of a record it skipped. */
 function records(text: string | Buffer): (string[] | '(error)')[] {
   const out: (string[] | '(error)')[] = [];
-  const parsed = parse(text, { ...PARSE_OPTIONS, on_skip: () => out.push('(error)'), on_record: (r: string[]) => (out.push(r), null) }) as unknown;
+  const parsed = parse(text, { ...PARSE_OPTIONS, on_skip: () => {
+      out.push('(error)');
+    }, on_record: (r: string[]) => (out.push(r), null) }) as unknown;
   void parsed;
   return out;
 }
@@ -92,12 +94,14 @@ describe('RecordGuard frames records as csv-parse does', () => {
         parse(input, {
           ...PARSE_OPTIONS,
           raw: true,
-          on_skip: () => expected.push('(error)'),
-          on_record: ({ record, raw }: { record: string[]; raw: string }) => {
+          on_skip: () => {
+            expected.push('(error)');
+          },
+          on_record: (({ record, raw }: { record: string[]; raw: string }) => {
             const content = raw.replace(/^(?:\r\n|\n|\r)+/, '').replace(/(?:\r\n|\n|\r)$/, '');
             expected.push(Buffer.byteLength(content) > maxRecordBytes ? 'marker' : record);
             return null;
-          },
+          }) as unknown as Options['on_record'],
         });
         const seen = got.map((r) => (r !== '(error)' && readMarker(r, nonce) ? 'marker' : r));
         if (expected.at(-1) === '(error)' && seen.at(-1) === 'marker') seen[seen.length - 1] = '(error)';

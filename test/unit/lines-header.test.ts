@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { compileHeaderPatterns, componentWords, HeaderParser, HeaderPatternError, loadHeaderPatterns, normaliseLevel } from '../../src/lines/header.js';
+import { compileHeaderPatterns, componentWords, HeaderParser, HeaderPatternError, normaliseLevel } from '../../src/lines/header.js';
 import { compileMasker, CACHE_MASK_RULES } from '../../src/lines/masking.js';
 import { LinePreparer } from '../../src/lines/prepare.js';
+import { readHeaderPatterns } from '../../src/pipeline/build.js';
 
-const parser = new HeaderParser(loadHeaderPatterns(new URL('../../configs/header_patterns.json', import.meta.url).pathname));
+const parser = new HeaderParser(await readHeaderPatterns(new URL('../../configs/header_patterns.json', import.meta.url).pathname));
 
 // One line per common format (written for this test): [line, format, level, component, message].
-const CASES: [string, string, string | undefined, string | undefined, string][] = [
+const CASES: [string, string | undefined, string | undefined, string | undefined, string][] = [
   ['03-02 09:14:07.512  2210  2301 W ActivityManager: Slow operation: 61ms so far', 'logcat-threadtime', 'warn', 'ActivityManager', 'Slow operation: 61ms so far'],
   ['E/AudioFlinger(  311): createTrack returned error -12', 'logcat-brief', 'error', 'AudioFlinger', 'createTrack returned error -12'],
   ['I0415 08:01:02.123456    2211 controller.go:212] Synced namespace default', 'klog', 'info', 'controller.go:212', 'Synced namespace default'],

@@ -4,20 +4,21 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CACHE_MASK_RULES, compileMaskRules, compileMasker, DEFAULT_MASK_RULES, loadMaskRules, maskMessage, MaskRuleError } from '../../src/lines/masking.js';
-import { MicroBatchingEmbedder } from '../../src/embedding/micro-batcher.js';
+import { CACHE_MASK_RULES, compileMaskRules, compileMasker, DEFAULT_MASK_RULES, maskMessage, MaskRuleError } from '../../src/lines/masking.js';
 import { HeaderParser } from '../../src/lines/header.js';
 import { LinePreparer } from '../../src/lines/prepare.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { resolvePath } from '../../src/config/index.js';
-import type { Embedder, Vector } from '../../src/embedding/types.js';
+import { readMaskRules } from '../../src/pipeline/build.js';
+
+const shippedMask = compileMasker(await readMaskRules(resolvePath('configs/mask_rules.json')));
 
 describe('cache-key masking rules', () => {
-  const mask = compileMasker(loadMaskRules(resolvePath('configs/mask_rules.json')));
+  const mask = shippedMask;
 
-  it('the shipped file is the built-in cache rule set', () => {
+  it('the shipped file is the built-in cache rule set', async () => {
     const fields = (r: { name: string; pattern: string; flags: string; replacement: string }) => [r.name, r.pattern, r.flags, r.replacement];
-    expect(loadMaskRules(resolvePath('configs/mask_rules.json')).map(fields)).toEqual(CACHE_MASK_RULES.map(fields));
+    expect((await readMaskRules(resolvePath('configs/mask_rules.json'))).map(fields)).toEqual(CACHE_MASK_RULES.map(fields));
   });
 
   it('masks paths and short quoted values, not quoted sentences or and/or', () => {
@@ -72,7 +73,7 @@ const lookaroundMask = (rules: [RegExp, string][]) => (line: string) =>
   rules.reduce((out, [regex, replacement]) => out.replace(regex, replacement), line).replace(/\s+/g, ' ').trim();
 
 describe('mask rules on the linear-time engine (issue 9: CPU denial of service)', () => {
-  const mask = compileMasker(loadMaskRules(resolvePath('configs/mask_rules.json')));
+  const mask = shippedMask;
   const reference = lookaroundMask(LOOKAROUND_RULES);
   const referenceDefault = lookaroundMask([LOOKAROUND_RULES[0], ...LOOKAROUND_RULES.slice(3)]);
 
@@ -102,11 +103,11 @@ describe('mask rules on the linear-time engine (issue 9: CPU denial of service)'
     );
   });
 
-  it('an exponential pattern in a mask rules file (LOGSIFT_MASK_RULES) runs in linear time', () => {
+  it('an exponential pattern in a mask rules file (LOGSIFT_MASK_RULES) runs in linear time', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'logsift-mask-'));
     const path = join(dir, 'mask_rules.json');
     writeFileSync(path, JSON.stringify({ rules: [{ name: 'evil', pattern: '(a+)+$', replacement: '<a>' }] }));
-    const evil = compileMasker(loadMaskRules(path));
+    const evil = compileMasker(await readMaskRules(path));
     const hostile = `${'a'.repeat(28)}!`;
     const started = performance.now();
     expect(evil(hostile)).toBe(hostile);
@@ -114,12 +115,12 @@ describe('mask rules on the linear-time engine (issue 9: CPU denial of service)'
     expect(evil('baaa')).toBe('b<a>');
   });
 
-  it('a lookbehind rule is refused at load with the file and the rule named', () => {
+  it('a lookbehind rule is refused at load with the file and the rule named', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'logsift-mask-'));
     const path = join(dir, 'mask_rules.json');
     writeFileSync(path, JSON.stringify({ rules: [{ name: 'after-user', pattern: '(?<=user )\\w+', replacement: '<user>' }] }));
-    expect(() => loadMaskRules(path)).toThrow(MaskRuleError);
-    expect(() => loadMaskRules(path)).toThrow(new RegExp(`^${path}: rule after-user: pattern .* lookbehind is not supported`));
+    await expect(readMaskRules(path)).rejects.toThrow(MaskRuleError);
+    await expect(readMaskRules(path)).rejects.toThrow(new RegExp(`^${path}: rule after-user: pattern .* lookbehind is not supported`));
   });
 
   it('a mask group that can match empty steps over whole characters, as String#replace does', () => {
@@ -131,44 +132,5 @@ describe('mask rules on the linear-time engine (issue 9: CPU denial of service)'
   it('the built-in rules are compiled on the same engine', () => {
     expect(DEFAULT_MASK_RULES.map((r) => r.name)).toEqual(['uuid', 'ipv4', 'hex', 'number']);
     expect(DEFAULT_MASK_RULES.every((r) => r.regex.constructor.name === 'RE2')).toBe(true);
-  });
-});
-
-class CountingEmbedder implements Embedder {
-  readonly kind = 'onnx' as const;
-  readonly dimension = 1;
-  readonly fingerprint = 'count';
-  calls: string[][] = [];
-  async embed(texts: readonly string[]): Promise<Vector[]> {
-    this.calls.push([...texts]);
-    await new Promise((r) => setTimeout(r, 5));
-    return texts.map((t) => Float32Array.of(t.length));
-  }
-}
-
-describe('MicroBatchingEmbedder', () => {
-  it('runs concurrent calls together, once per distinct text, each caller getting its own order', async () => {
-    const inner = new CountingEmbedder();
-    const e = new MicroBatchingEmbedder(inner, { windowMs: 5, maxBatch: 100 });
-    const [a, b] = await Promise.all([e.embed(['aa', 'b']), e.embed(['ccc', 'aa'])]);
-    expect(inner.calls).toEqual([['aa', 'b', 'ccc']]);
-    expect(a.map((v) => (v as Float32Array)[0])).toEqual([2, 1]);
-    expect(b.map((v) => (v as Float32Array)[0])).toEqual([3, 2]);
-  });
-
-  it('never runs the inner embedder twice at once; what waits during a run goes next', async () => {
-    const inner = new CountingEmbedder();
-    const e = new MicroBatchingEmbedder(inner, { windowMs: 0, maxBatch: 2 });
-    const results = await Promise.all([e.embed(['a', 'b']), e.embed(['c']), e.embed(['d']), e.embed(['e', 'f', 'g'])]);
-    expect(inner.calls).toEqual([['a', 'b'], ['c', 'd'], ['e', 'f', 'g']]);
-    expect(results.flat().length).toBe(7);
-  });
-
-  it('passes an inner failure to every caller of that run', async () => {
-    const e = new MicroBatchingEmbedder(
-      { kind: 'onnx', dimension: 1, fingerprint: 'x', embed: async () => Promise.reject(new Error('boom')) },
-      { windowMs: 1, maxBatch: 10 },
-    );
-    await expect(Promise.all([e.embed(['a']), e.embed(['b'])])).rejects.toThrow('boom');
   });
 });

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { HeaderParser, loadHeaderPatterns } from '../../src/lines/header.js';
+import { HeaderParser } from '../../src/lines/header.js';
 import { CACHE_MASK_RULES, compileMasker, maskMessage } from '../../src/lines/masking.js';
 import { Pipeline } from '../../src/pipeline/pipeline.js';
 import { LinePreparer } from '../../src/lines/prepare.js';
 import type { LogRecord, Stage, Verdict } from '../../src/stages/types.js';
+import { readHeaderPatterns } from '../../src/pipeline/build.js';
 
 /** A scripted stage: decides by a function of the record and records what it was asked. */
 function stage(name: Stage['name'], decide: (r: LogRecord) => Verdict | undefined | 'throw'): Stage<any> & { seen: string[] } {
@@ -100,7 +101,7 @@ describe('Pipeline', () => {
   });
 
   it('rules see each row\'s own message without its header; the model stages see only the prepared line', async () => {
-    const preparer = new LinePreparer(new HeaderParser(loadHeaderPatterns(new URL('../../configs/header_patterns.json', import.meta.url).pathname)), compileMasker(CACHE_MASK_RULES));
+    const preparer = new LinePreparer(new HeaderParser(await readHeaderPatterns(new URL('../../configs/header_patterns.json', import.meta.url).pathname)), compileMasker(CACHE_MASK_RULES));
     const regex = stage('regex', () => undefined);
     const embedding = stage('embedding', () => ({ label: 'Error', confidence: 0.9 }));
     const p = new Pipeline({ ...base, preparer, rowStages: [regex], stages: [embedding] });

@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, resolvePath } from '../../src/config/index.js';
 import { LlmClient, createLlmClient, type LlmClientOptions } from '../../src/llm/client.js';
-import { loadLabelDefinitions, parseLabelDefinitions } from '../../src/stages/label-definitions.js';
+import { parseLabelDefinitions } from '../../src/stages/label-definitions.js';
 import { LlmStage, cleanAnswer } from '../../src/stages/llm.js';
 import type { LogRecord } from '../../src/stages/types.js';
 import { FakeOpenAI, fastTestClient, answer, closedPort, delay, hang, logLineOf, status } from '../helpers/fake-openai.js';
+import { readLabelDefinitions } from '../../src/pipeline/build.js';
 
 const LABELS = ['Workflow Error', 'Deprecation Warning', 'Security Alert', 'Critical Error'];
 
@@ -206,7 +207,7 @@ describe('LlmStage failures', () => {
 
 describe('LlmStage label definitions in the prompt (issue 8)', () => {
   it('sends each shipped definition with its label, and the order for when two fit', async () => {
-    const guide = await loadLabelDefinitions(resolvePath('configs/labels.json'));
+    const guide = await readLabelDefinitions(resolvePath('configs/labels.json'));
     const labels = ['Error', 'HTTP Status', 'Security Alert', 'Critical Error', 'Workflow Error', 'Deprecation Warning', 'Resource Usage', 'User Action', 'System Notification', 'Billing Event'];
     server.respond(() => answer('Error'));
     const stage = new LlmStage({ client: makeClient(), labels, labelDefinitions: guide, unclassifiedLabel: 'Unclassified' });
@@ -228,7 +229,7 @@ describe('LlmStage label definitions in the prompt (issue 8)', () => {
   });
 
   it('defines every label of the shipped head', async () => {
-    const guide = await loadLabelDefinitions(resolvePath('configs/labels.json'));
+    const guide = await readLabelDefinitions(resolvePath('configs/labels.json'));
     const head = JSON.parse(readFileSync(resolvePath('models/head-lexical.json'), 'utf8')) as { labels: string[] };
     for (const label of head.labels) expect(Object.keys(guide.definitions), label).toContain(label);
   });
@@ -242,7 +243,7 @@ describe('LlmStage label definitions in the prompt (issue 8)', () => {
   });
 
   it('a missing definitions file is a clear start-up error', async () => {
-    await expect(loadLabelDefinitions('/nonexistent/labels.json')).rejects.toThrow(/label definitions file not found: \/nonexistent\/labels.json/);
+    await expect(readLabelDefinitions('/nonexistent/labels.json')).rejects.toThrow(/label definitions file not found: \/nonexistent\/labels.json/);
   });
 });
 

@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { resolvePath } from '../../src/config/index.js';
-import { compileRules, loadRules, RegexStage, rulesFileSchema } from '../../src/stages/regex.js';
+import { compileRules, RegexStage, rulesFileSchema } from '../../src/stages/regex.js';
+import { readRules } from '../../src/pipeline/build.js';
 
 const rule = (over: Record<string, unknown> = {}) => ({ id: 'r1', pattern: 'disk full', label: 'Resource Usage', ...over });
 
 describe('regex rules', () => {
   it('the shipped rules load and decide the fixed patterns with confidence 1', async () => {
-    const stage = new RegexStage(await loadRules(resolvePath('configs/regex_rules.json')));
+    const stage = new RegexStage(await readRules(resolvePath('configs/regex_rules.json')));
     const cases: [string, string | undefined][] = [
       ['User alice logged in.', 'User Action'],
       ['user 42 logged out', 'User Action'],
@@ -56,7 +57,7 @@ describe('regex rules', () => {
   });
 
   it('a missing or malformed rules file is a clear error', async () => {
-    await expect(loadRules('/nonexistent/rules.json')).rejects.toThrow(/regex rules file not found: \/nonexistent\/rules.json/);
+    await expect(readRules('/nonexistent/rules.json')).rejects.toThrow(/regex rules file not found: \/nonexistent\/rules.json/);
   });
 });
 
@@ -74,7 +75,7 @@ function fastestMs(run: () => unknown): number {
 
 describe('regex rules on hostile lines (issue 9: CPU denial of service)', () => {
   it('the shipped rules take a 100 KB line in linear time (http-request-line was 12.7 s, account-created quadratic)', async () => {
-    const stage = new RegexStage(await loadRules(resolvePath('configs/regex_rules.json')));
+    const stage = new RegexStage(await readRules(resolvePath('configs/regex_rules.json')));
     const requestLine = `"GET / HTTP/1.1"${' '.repeat(99_950)}x abc`;
     const accountLine = `${' '.repeat(100_000)}x`;
     expect(fastestMs(() => stage.match(requestLine))).toBeLessThan(100);
@@ -95,7 +96,7 @@ describe('regex rules on hostile lines (issue 9: CPU denial of service)', () => 
   it('the linear-time engine decides every corpus line as the JavaScript engine did', async () => {
     const file = rulesFileSchema.parse(JSON.parse(readFileSync(resolvePath('configs/regex_rules.json'), 'utf8')));
     const backtracking = file.rules.map((r) => ({ id: r.id, regex: new RegExp(r.pattern, r.flags) }));
-    const stage = new RegexStage(await loadRules(resolvePath('configs/regex_rules.json')));
+    const stage = new RegexStage(await readRules(resolvePath('configs/regex_rules.json')));
     const lines = ['data/corpus.csv', 'data/robustness.csv'].flatMap((path) =>
       (parse(readFileSync(resolvePath(path)), { columns: true }) as { log_message: string }[]).map((r) => r.log_message),
     );

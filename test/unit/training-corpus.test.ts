@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { HeaderParser, loadHeaderPatterns } from '../../src/lines/header.js';
+import { HeaderParser } from '../../src/lines/header.js';
 import { maskMessage } from '../../src/lines/masking.js';
 import { CORPUS_LABELS, CorpusError, expandTemplate, generateCorpus, loadFamilies, mulberry32, templateCounts } from '../../src/training/corpus.js';
 import { Rng } from '../../src/training/slots.js';
+import { readHeaderPatterns } from '../../src/pipeline/build.js';
 
 const SHARED = new URL('../../../shared/data/', import.meta.url).pathname;
 const CODEBASICS = join(SHARED, 'codebasics/synthetic_logs.csv');
@@ -14,7 +15,7 @@ const LOGHUB_DEV = join(SHARED, 'loghub-2k-dev/categories.csv');
 
 /** Masked, lower-cased, digits gone: two lines of one template compare equal. */
 const shape = (line: string): string => maskMessage(line).toLowerCase().replace(/\s+/g, ' ').trim();
-const headers = new HeaderParser(loadHeaderPatterns(new URL('../../configs/header_patterns.json', import.meta.url).pathname));
+const headers = new HeaderParser(await readHeaderPatterns(new URL('../../configs/header_patterns.json', import.meta.url).pathname));
 /** The shape of a line's message, its header removed: a copied message is caught whatever header it is given. */
 const messageShape = (line: string): string => shape(headers.parse(line).message);
 

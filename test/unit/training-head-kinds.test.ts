@@ -160,7 +160,7 @@ describe('MLP', () => {
     const row = model.parameters.inputWeights.subarray(unseen * model.hidden, (unseen + 1) * model.hidden);
     expect(row.every((w) => w === 0)).toBe(true);
     const x = data.xs[0] as SparseVector;
-    const withUnseen = sparse([...[...x.indices].map((d, i): [number, number] => [d, x.values[i]]), [unseen, 5]].sort((p, q) => p[0] - q[0]));
+    const withUnseen = sparse([...[...x.indices].map((d, i): [number, number] => [d, x.values[i]]), [unseen, 5] as [number, number]].sort((p, q) => p[0] - q[0]));
     expect([...model.predictProba(withUnseen)]).toEqual([...model.predictProba(x)]);
   });
 });

@@ -1,27 +1,19 @@
 /**
- * The loaded pipeline, and how it is replaced at run time (SIGHUP, POST /admin/reload).
+ * The loaded pipeline, and how it is replaced at run time — in one place (fastify-plugin):
+ * per-request leases, the one reload (used by POST /admin/reload and by SIGHUP), and closing.
  *
  * Each request leases the pipeline it started with; a reload builds and checks the new
  * pipeline first, then swaps it in atomically (one assignment). The old one is closed only
  * once every request that leased it has finished. A reload that fails leaves the old pipeline
- * in place and says why.
+ * in place and says why: RELOAD_INVALID (422) when a file it read is invalid (every such error
+ * has status 422, src/errors.ts), RELOAD_FAILED (500) otherwise.
  */
-import { HeadError } from '../../models/head.js';
-import { LabelDefinitionsError } from '../../stages/label-definitions.js';
-import { MaskRuleError } from '../../lines/masking.js';
-import { RuleError } from '../../stages/regex.js';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { isInvalidFile, ReloadFailed, ReloadInvalid } from '../../errors.js';
 import type { BuiltPipeline, PipelineInfo } from '../../pipeline/build.js';
-
-export class ReloadError extends Error {
-  constructor(
-    /** 422: the new rules or head are invalid; 500: anything else (a bug, I/O). */
-    readonly statusCode: 422 | 500,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ReloadError';
-  }
-}
+import { withPublicPaths } from '../public-paths.js';
+import type { ServiceObserver } from './metrics.js';
 
 export interface ReloadResult {
   readonly generation: number;
@@ -35,25 +27,22 @@ export interface Lease {
   release(): void;
 }
 
-/** Errors that mean "the files on disk are wrong", not "the service is broken". */
-function isValidationError(err: unknown): boolean {
-  if (err instanceof RuleError || err instanceof MaskRuleError || err instanceof LabelDefinitionsError || err instanceof HeadError || err instanceof ReloadError) return true;
-  const name = (err as Error)?.name ?? '';
-  return name === 'ZodError' || /Embedder|Head|Rule/.test(name) || /fingerprint|retrain|not a valid|not valid JSON|not found/i.test((err as Error)?.message ?? '');
-}
-
 export class Classifier {
   /** Set when the first load failed (readiness reports it). */
   failure?: string;
   /** Increments on every successful swap. */
   generation = 0;
-  readonly reloads = { ok: 0, failed: 0 };
   private built?: BuiltPipeline;
   private readonly leases = new Map<BuiltPipeline, number>();
   private readonly drained = new Map<BuiltPipeline, () => void>();
   private reloading?: Promise<ReloadResult>;
 
-  constructor(initial?: BuiltPipeline) {
+  constructor(
+    /** Builds a pipeline from the configured files. */
+    private readonly build: () => Promise<BuiltPipeline>,
+    private readonly observer: ServiceObserver = {},
+    initial?: BuiltPipeline,
+  ) {
     this.built = initial;
   }
 
@@ -67,6 +56,19 @@ export class Classifier {
     this.built = next;
     if (next) this.generation++;
     if (previous && previous !== next) void this.retire(previous);
+  }
+
+  /** Builds the pipeline from the files and installs it (start-up); a failure is kept for /readyz and rethrown. */
+  async load(): Promise<BuiltPipeline> {
+    try {
+      const built = await this.build();
+      this.current = built;
+      this.failure = undefined;
+      return built;
+    } catch (err) {
+      this.failure = (err as Error).message;
+      throw err;
+    }
   }
 
   /** The current pipeline for one request; release() when the response has finished. */
@@ -99,29 +101,40 @@ export class Classifier {
 
   /**
    * Builds a new pipeline, checks it on a probe line, then swaps it in. Concurrent calls share
-   * one reload. Throws ReloadError (the old pipeline stays) when building or checking fails.
+   * one reload. Logs the outcome, counts it, and throws RELOAD_INVALID / RELOAD_FAILED (the old
+   * pipeline stays) when building or checking fails.
    */
-  reload(build: () => Promise<BuiltPipeline>): Promise<ReloadResult> {
-    this.reloading ??= this.doReload(build).finally(() => {
+  reload(log?: FastifyBaseLogger): Promise<ReloadResult> {
+    this.reloading ??= this.doReload().finally(() => {
       this.reloading = undefined;
     });
-    return this.reloading;
+    return this.reloading.then(
+      (result) => {
+        log?.info({ reload: { generation: result.generation, ms: result.ms, head: result.current.head.path, rules: result.current.rules } }, 'pipeline reloaded');
+        return result;
+      },
+      (err: Error) => {
+        log?.error({ reloadError: err.message }, 'pipeline reload failed');
+        throw err;
+      },
+    );
   }
 
-  private async doReload(build: () => Promise<BuiltPipeline>): Promise<ReloadResult> {
+  private async doReload(): Promise<ReloadResult> {
     const started = performance.now();
-    let next: BuiltPipeline;
+    let next: BuiltPipeline | undefined;
     try {
-      next = await build();
+      next = await this.build();
       await selfTest(next);
     } catch (err) {
-      this.reloads.failed++;
-      const message = (err as Error)?.message ?? String(err);
-      throw new ReloadError(isValidationError(err) ? 422 : 500, `reload failed, the previous pipeline stays in service: ${message}`);
+      if (next) void next.pipeline.close().catch(() => undefined);
+      this.observer.reload?.('failed');
+      const message = withPublicPaths(`reload failed, the previous pipeline stays in service: ${(err as Error)?.message ?? String(err)}`);
+      throw isInvalidFile(err) ? new ReloadInvalid(message) : new ReloadFailed(message);
     }
     const previous = this.built?.info;
     this.current = next;
-    this.reloads.ok++;
+    this.observer.reload?.('ok');
     return { generation: this.generation, previous, current: next.info, ms: Math.round(performance.now() - started) };
   }
 
@@ -148,7 +161,45 @@ async function selfTest(built: BuiltPipeline): Promise<void> {
     if (stage.name === 'llm') continue;
     const [verdict] = await built.pipeline.stageVerdicts(stage.name, probe);
     if (verdict && (!known.has(verdict.label) || !(verdict.confidence >= 0 && verdict.confidence <= 1))) {
-      throw new ReloadError(422, `self-test: the ${stage.name} stage answered ${JSON.stringify(verdict)}`);
+      throw new ReloadInvalid(`self-test: the ${stage.name} stage answered ${JSON.stringify(verdict)}`);
     }
   }
 }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    classifier: Classifier;
+  }
+}
+
+export interface ClassifierPluginOptions {
+  /** Builds a pipeline from the configured files (with the server's metrics observer). */
+  readonly build: () => Promise<BuiltPipeline>;
+  readonly observer?: ServiceObserver;
+  /** A pipeline already loaded (tests share one between servers): it stays the caller's to close. */
+  readonly initial?: BuiltPipeline;
+  /** Reload on SIGHUP (the served process; tests leave it off). */
+  readonly reloadOnSighup?: boolean;
+}
+
+async function classifier(app: FastifyInstance, options: ClassifierPluginOptions): Promise<void> {
+  const holder = new Classifier(options.build, options.observer, options.initial);
+  app.decorate('classifier', holder);
+
+  if (options.reloadOnSighup) {
+    const onSighup = () => {
+      app.log.info('SIGHUP: reloading regex rules and model head');
+      holder.reload(app.log).catch(() => undefined);
+    };
+    process.on('SIGHUP', onSighup);
+    app.addHook('onClose', async () => {
+      process.off('SIGHUP', onSighup);
+    });
+  }
+  // Pipelines this plugin built are closed with the server, after the last request on them.
+  app.addHook('onClose', async () => {
+    if (holder.current && holder.current !== options.initial) await holder.close();
+  });
+}
+
+export const classifierPlugin = fp(classifier, { name: 'logsift-classifier' });

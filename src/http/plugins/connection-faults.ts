@@ -15,7 +15,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { HeadersTooLarge, RequestInvalid, RequestTimeout, errorBody } from '../../errors.js';
+import { HeadersTooLarge, RequestInvalid, RequestTimeout } from '../../errors.js';
+import { errorBody } from '../errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

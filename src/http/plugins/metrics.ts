@@ -1,92 +1,55 @@
 /**
  * Prometheus metrics at GET /metrics (prom-client, one registry per server).
  *
- * Counted as they happen: requests by route and status, request durations, in-flight
- * requests, rows by stage and label, stage call latencies. Read at scrape time from the
- * pipeline's and the LLM's own stats: cache hits/misses, LLM calls, errors by kind, timeouts,
- * circuit state. Plus process metrics (event-loop delay, memory) and the loaded model versions
- * as labels of logsift_model_info. Counters read from a pipeline carry over a reload.
+ * Everything is pushed as it happens through one observer (`app.metrics.observer`, a
+ * PipelineObserver): the classifier plugin gives it to every pipeline it builds, and the
+ * pipeline hands it to its batch driver, stages and LLM client. Counters therefore carry over a
+ * reload by themselves (a new pipeline adds to the same counters). Plus request counters and
+ * durations, process metrics (event-loop delay, memory), and at scrape time what this server
+ * itself holds: the loaded pipeline's info and the requests leasing it (plugins/classifier.ts).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
-import type { Classifier } from './classifier.js';
-import type { BuiltPipeline } from '../../pipeline/build.js';
-import type { PipelineObserver } from '../../pipeline/pipeline.js';
-import type { Decision } from '../../stages/types.js';
+import fp from 'fastify-plugin';
+import type { CircuitState, LlmErrorKind } from '../../llm/client.js';
+import type { PipelineObserver } from '../../pipeline/observer.js';
+import { metricsSchema } from '../routes/schemas.js';
 
-/** The counters other modules feed: decisions (labelled CSV) and stage calls (pipeline). */
+/** The pipeline's observer, plus what the HTTP layer reports. */
+export interface ServiceObserver extends PipelineObserver {
+  reload?(result: 'ok' | 'failed'): void;
+  /** A request answered 503 under pressure, by cause. */
+  pressure?(cause: string): void;
+}
+
 export interface ServiceMetrics {
   readonly registry: Registry;
-  readonly observer: PipelineObserver;
-  decision(decision: Decision): void;
-  rowLimitReached(): void;
-  reload(result: 'ok' | 'failed'): void;
-  pressure(type: string): void;
+  readonly observer: ServiceObserver;
 }
 
-const CIRCUIT_STATES = ['closed', 'half-open', 'open'] as const;
-
-type Totals = Record<string, number>;
-
-/** Values read from pipeline/LLM stats, summed over every pipeline this server has had. */
-function snapshot(built: BuiltPipeline): Totals {
-  const p = built.pipeline.stats;
-  const t: Totals = { cacheHits: p.cacheHits, cacheMisses: p.cacheMisses };
-  const s = built.llmStage.stats();
-  t['stage.labelled'] = s.labelled;
-  t['stage.unclassified'] = s.unclassified;
-  t['stage.failedRecords'] = s.failedRecords;
-  t['stage.cacheHits'] = s.cacheHits;
-  const c = built.llmClient?.stats();
-  if (c) {
-    t.calls = c.calls;
-    t.attempts = c.attempts;
-    t.successes = c.successes;
-    t.failures = c.failures;
-    t.retries = c.retries;
-    t.opened = c.circuit.opened;
-    for (const [k, v] of Object.entries(c.errors)) t[`error.${k}`] = v;
-    for (const [k, v] of Object.entries(c.httpStatus)) t[`status.${k}`] = v;
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: ServiceMetrics;
   }
-  return t;
 }
 
-export function createMetrics(classifier: Classifier): ServiceMetrics {
+export interface MetricsPluginOptions {
+  /** Serve GET /metrics (config.metrics.enabled); the observer exists either way. */
+  readonly expose: boolean;
+  /** /metrics needs an API key (config.auth.protectMetrics). */
+  readonly protect: boolean;
+}
+
+const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'half-open', 'open'];
+const LLM_ERROR_KINDS: readonly LlmErrorKind[] = ['timeout', 'network', 'http', 'protocol', 'retryAfterTooLong', 'circuitOpen'];
+
+/** The registry and the observer that feeds it. */
+export function createMetrics(): ServiceMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  const counter = (name: string, help: string, labelNames: string[] = []) => new Counter({ name, help, labelNames, registers: [registry] });
 
-  // Totals of pipelines that were replaced by a reload, so counters never go backwards.
-  const retired: Totals = {};
-  let last: BuiltPipeline | undefined;
-  const totals = (): Totals => {
-    const current = classifier.current;
-    if (last && current !== last) {
-      for (const [k, v] of Object.entries(snapshot(last))) retired[k] = (retired[k] ?? 0) + v;
-    }
-    last = current ?? last;
-    const now = current ? snapshot(current) : {};
-    const out: Totals = { ...retired };
-    for (const [k, v] of Object.entries(now)) out[k] = (out[k] ?? 0) + v;
-    return out;
-  };
-  /** A counter whose value is read at scrape time. */
-  const readCounter = (name: string, help: string, read: (t: Totals) => number) =>
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.reset();
-        const v = read(totals());
-        if (v > 0) this.inc(v);
-      },
-    });
-  const byPrefix = (t: Totals, prefix: string) =>
-    Object.entries(t)
-      .filter(([k]) => k.startsWith(prefix))
-      .map(([k, v]) => [k.slice(prefix.length), v] as const);
-
-  const rows = new Counter({ name: 'logsift_rows_total', help: 'Output rows by deciding stage and label (error rows: label "error")', labelNames: ['stage', 'label'], registers: [registry] });
+  const rows = counter('logsift_rows_total', 'Output rows by deciding stage and label (error rows: label "error")', ['stage', 'label']);
   const stageSeconds = new Histogram({
     name: 'logsift_stage_duration_seconds',
     help: 'Time of one stage call on a batch of unique records',
@@ -94,54 +57,35 @@ export function createMetrics(classifier: Classifier): ServiceMetrics {
     buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
-  const stageRecords = new Counter({ name: 'logsift_stage_records_total', help: 'Records given to each stage', labelNames: ['stage'], registers: [registry] });
-  const stageFailures = new Counter({ name: 'logsift_stage_failures_total', help: 'Stage calls that threw (their records moved on)', labelNames: ['stage'], registers: [registry] });
-  const rowLimit = new Counter({ name: 'logsift_row_limit_reached_total', help: 'Requests cut at server.maxRows', registers: [registry] });
-  const reloads = new Counter({ name: 'logsift_reloads_total', help: 'Pipeline reloads by result', labelNames: ['result'], registers: [registry] });
-  const pressure = new Counter({ name: 'logsift_load_shed_total', help: 'Requests answered 503 under pressure, by cause', labelNames: ['cause'], registers: [registry] });
-
-  readCounter('logsift_cache_hits_total', 'Rows answered from the decision cache', (t) => t.cacheHits ?? 0);
-  readCounter('logsift_cache_misses_total', 'Rows not in the decision cache', (t) => t.cacheMisses ?? 0);
-  readCounter('logsift_llm_calls_total', 'LLM calls (one per distinct template, retries included in attempts)', (t) => t.calls ?? 0);
-  readCounter('logsift_llm_attempts_total', 'HTTP requests sent to the LLM', (t) => t.attempts ?? 0);
-  readCounter('logsift_llm_retries_total', 'LLM attempts beyond the first', (t) => t.retries ?? 0);
-  readCounter('logsift_llm_failures_total', 'LLM calls that failed after retries (the rows fell back)', (t) => t.failures ?? 0);
-  readCounter('logsift_llm_timeouts_total', 'LLM attempts that timed out', (t) => t['error.timeout'] ?? 0);
-  readCounter('logsift_llm_circuit_opened_total', 'Times the LLM circuit breaker opened', (t) => t.opened ?? 0);
-  readCounter('logsift_llm_cache_hits_total', 'LLM answers taken from its template cache', (t) => t['stage.cacheHits'] ?? 0);
-  new Counter({
-    name: 'logsift_llm_errors_total',
-    help: 'Failed LLM attempts by kind (timeout, network, http, protocol, circuitOpen = refused by the open breaker)',
-    labelNames: ['kind'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [kind, v] of byPrefix(totals(), 'error.')) this.inc({ kind }, v);
-    },
-  });
-  new Counter({
-    name: 'logsift_llm_http_errors_total',
-    help: 'Failed LLM attempts by HTTP status',
-    labelNames: ['status'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [status, v] of byPrefix(totals(), 'status.')) this.inc({ status }, v);
-    },
-  });
-  new Counter({
-    name: 'logsift_llm_answers_total',
-    help: 'LLM answers: labelled (a known label), unclassified (Unclassified or outside the label set), failed (records that fell back)',
-    labelNames: ['result'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const t = totals();
-      this.inc({ result: 'labelled' }, t['stage.labelled'] ?? 0);
-      this.inc({ result: 'unclassified' }, t['stage.unclassified'] ?? 0);
-      this.inc({ result: 'failed' }, t['stage.failedRecords'] ?? 0);
-    },
-  });
+  const stageRecords = counter('logsift_stage_records_total', 'Records given to each stage', ['stage']);
+  const stageFailures = counter('logsift_stage_failures_total', 'Stage calls that threw (their records moved on)', ['stage']);
+  const rowLimit = counter('logsift_row_limit_reached_total', 'Requests cut at server.maxRows');
+  const reloads = counter('logsift_reloads_total', 'Pipeline reloads by result', ['result']);
+  const pressure = counter('logsift_load_shed_total', 'Requests answered 503 under pressure, by cause', ['cause']);
+  const cacheHits = counter('logsift_cache_hits_total', 'Rows answered from the decision cache');
+  const cacheMisses = counter('logsift_cache_misses_total', 'Rows not in the decision cache');
+  const llmCalls = counter('logsift_llm_calls_total', 'LLM calls (one per distinct template, retries included in attempts)');
+  const llmAttempts = counter('logsift_llm_attempts_total', 'HTTP requests sent to the LLM');
+  const llmRetries = counter('logsift_llm_retries_total', 'LLM attempts beyond the first');
+  const llmFailures = counter('logsift_llm_failures_total', 'LLM calls that failed after retries (the rows fell back)');
+  const llmTimeouts = counter('logsift_llm_timeouts_total', 'LLM attempts that timed out');
+  const llmOpened = counter('logsift_llm_circuit_opened_total', 'Times the LLM circuit breaker opened');
+  const llmCacheHits = counter('logsift_llm_cache_hits_total', 'LLM answers taken from its template cache');
+  const llmErrors = counter(
+    'logsift_llm_errors_total',
+    'Failed LLM attempts by kind (timeout, network, http, protocol; retryAfterTooLong = a call given up on a Retry-After longer than it may wait; circuitOpen = a call refused by the open breaker)',
+    ['kind'],
+  );
+  const llmHttpErrors = counter('logsift_llm_http_errors_total', 'Failed LLM attempts by HTTP status', ['status']);
+  const llmAnswers = counter(
+    'logsift_llm_answers_total',
+    'LLM answers: labelled (a known label), unclassified (Unclassified or outside the label set), failed (records that fell back)',
+    ['result'],
+  );
+  for (const result of ['labelled', 'unclassified', 'failed']) llmAnswers.inc({ result }, 0);
+  const llmInFlight = new Gauge({ name: 'logsift_llm_in_flight', help: 'LLM calls running (running) and waiting for a slot (queued)', labelNames: ['state'], registers: [registry] });
+  // The breaker's last reported state; an open circuit reads half-open once its probe is allowed.
+  let circuit: { state: CircuitState; probeAt?: number } | undefined;
   new Gauge({
     name: 'logsift_llm_circuit_state',
     help: 'LLM circuit breaker: 1 for the current state',
@@ -149,25 +93,74 @@ export function createMetrics(classifier: Classifier): ServiceMetrics {
     registers: [registry],
     collect() {
       this.reset();
-      const client = classifier.current?.llmClient;
-      if (!client) return;
-      const state = client.circuitState;
+      if (!circuit) return;
+      const state = circuit.state === 'open' && circuit.probeAt !== undefined && Date.now() >= circuit.probeAt ? 'half-open' : circuit.state;
       for (const s of CIRCUIT_STATES) this.set({ state: s }, s === state ? 1 : 0);
     },
   });
-  new Gauge({
-    name: 'logsift_llm_in_flight',
-    help: 'LLM calls running (running) and waiting for a slot (queued)',
-    labelNames: ['state'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      const s = classifier.current?.llmClient?.stats();
-      if (!s) return;
-      this.set({ state: 'running' }, s.inFlight);
-      this.set({ state: 'queued' }, s.queued);
+
+  const observer: ServiceObserver = {
+    stageCall(stage, records, seconds, failed) {
+      stageSeconds.observe({ stage }, seconds);
+      stageRecords.inc({ stage }, records);
+      if (failed) stageFailures.inc({ stage });
     },
+    cache(hits, misses) {
+      if (hits) cacheHits.inc(hits);
+      if (misses) cacheMisses.inc(misses);
+    },
+    decision(d) {
+      rows.inc({ stage: d.stage, label: d.stage === 'error' ? 'error' : d.label });
+    },
+    rowLimitReached: () => rowLimit.inc(),
+    reload: (result) => reloads.inc({ result }),
+    pressure: (cause) => pressure.inc({ cause }),
+    llmCall: () => llmCalls.inc(),
+    llmCallEnded: (ok) => {
+      if (!ok) llmFailures.inc();
+    },
+    llmAttempt: () => llmAttempts.inc(),
+    llmRetry: () => llmRetries.inc(),
+    llmError(kind, status) {
+      llmErrors.inc({ kind });
+      if (kind === 'timeout') llmTimeouts.inc();
+      if (status !== undefined) llmHttpErrors.inc({ status: String(status) });
+    },
+    llmCircuit(state, { opened, probeAt }) {
+      if (!circuit) {
+        // An LLM is configured: every series exists from now on, at 0 until it happens.
+        for (const kind of LLM_ERROR_KINDS) llmErrors.inc({ kind }, 0);
+        llmInFlight.set({ state: 'running' }, 0);
+        llmInFlight.set({ state: 'queued' }, 0);
+      }
+      circuit = { state, probeAt };
+      if (opened) llmOpened.inc();
+    },
+    llmQueue(running, queued) {
+      if (running) llmInFlight.inc({ state: 'running' }, running);
+      if (queued) llmInFlight.inc({ state: 'queued' }, queued);
+    },
+    llmAnswers: (result, count) => llmAnswers.inc({ result }, count),
+    llmCacheHits: (count) => llmCacheHits.inc(count),
+  };
+  return { registry, observer };
+}
+
+async function metrics(app: FastifyInstance, options: MetricsPluginOptions): Promise<void> {
+  const service = createMetrics();
+  const { registry } = service;
+  app.decorate('metrics', service);
+
+  const requests = new Counter({ name: 'logsift_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const duration = new Histogram({
+    name: 'logsift_http_request_duration_seconds',
+    help: 'Time to the end of the response (for /classify: the whole streamed CSV)',
+    labelNames: ['method', 'route'],
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [registry],
   });
+  const inFlight = new Gauge({ name: 'logsift_http_requests_in_flight', help: 'HTTP requests being handled', registers: [registry] });
+  // What this server holds (the classifier plugin's state), read at scrape time.
   new Gauge({
     name: 'logsift_model_info',
     help: 'The loaded models (value 1): embedder fingerprint, head training-data hash, rule count, LLM model',
@@ -175,9 +168,8 @@ export function createMetrics(classifier: Classifier): ServiceMetrics {
     registers: [registry],
     collect() {
       this.reset();
-      const built = classifier.current;
-      if (!built) return;
-      const { info } = built;
+      const info = app.classifier?.current?.info;
+      if (!info) return;
       this.set(
         {
           embedder: info.embedder.kind,
@@ -186,7 +178,7 @@ export function createMetrics(classifier: Classifier): ServiceMetrics {
           head_data_sha256: typeof info.head.trainedOn === 'string' ? info.head.trainedOn : 'unknown',
           rules: String(info.rules),
           llm_model: info.llm.model ?? 'none',
-          generation: String(classifier.generation),
+          generation: String(app.classifier.generation),
         },
         1,
       );
@@ -197,41 +189,11 @@ export function createMetrics(classifier: Classifier): ServiceMetrics {
     help: 'Requests holding a pipeline (in-flight /classify requests)',
     registers: [registry],
     collect() {
-      this.set(classifier.inFlight);
+      this.set(app.classifier?.inFlight ?? 0);
     },
   });
 
-  return {
-    registry,
-    observer: {
-      stageCall(stage, records, seconds, failed) {
-        stageSeconds.observe({ stage }, seconds);
-        stageRecords.inc({ stage }, records);
-        if (failed) stageFailures.inc({ stage });
-      },
-    },
-    decision(d) {
-      rows.inc({ stage: d.stage, label: d.stage === 'error' ? 'error' : d.label });
-    },
-    rowLimitReached: () => rowLimit.inc(),
-    reload: (result) => reloads.inc({ result }),
-    pressure: (cause) => pressure.inc({ cause }),
-  };
-}
-
-/** Request counters and the /metrics route. */
-export function installMetrics(app: FastifyInstance, metrics: ServiceMetrics, options: { protect: boolean }): void {
-  const { registry } = metrics;
-  const requests = new Counter({ name: 'logsift_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
-  const duration = new Histogram({
-    name: 'logsift_http_request_duration_seconds',
-    help: 'Time to the end of the response (for /classify: the whole streamed CSV)',
-    labelNames: ['method', 'route'],
-    buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
-    registers: [registry],
-  });
-  const inFlight = new Gauge({ name: 'logsift_http_requests_in_flight', help: 'HTTP requests being handled', registers: [registry] });
-
+  if (!options.expose) return;
   app.addHook('onRequest', async (request, reply) => {
     inFlight.inc();
     // 'close' fires exactly once per response, finished or aborted.
@@ -244,7 +206,15 @@ export function installMetrics(app: FastifyInstance, metrics: ServiceMetrics, op
     });
   });
 
-  app.get('/metrics', { schema: { hide: true }, config: { auth: options.protect ? 'api' : 'none' } }, async (_request, reply) => {
-    return reply.type(registry.contentType).send(await registry.metrics());
-  });
+  app.get(
+    '/metrics',
+    {
+      schema: metricsSchema(options.protect),
+      config: { auth: options.protect ? 'api' : 'none' },
+    },
+    async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+  );
 }
+
+/** Registered first (fastify-plugin): its observer is given to every pipeline the classifier plugin builds. */
+export const metricsPlugin = fp(metrics, { name: 'logsift-metrics' });

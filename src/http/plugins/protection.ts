@@ -10,18 +10,19 @@ import underPressure from '@fastify/under-pressure';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../../config/index.js';
-import { Overloaded, RateLimited, errorBody } from '../../errors.js';
-import type { ServiceMetrics } from './metrics.js';
+import { Overloaded, RateLimited } from '../../errors.js';
+import { errorBody } from '../errors.js';
+import type { ServiceObserver } from './metrics.js';
 
 /** Answered even under pressure and never rate-limited: liveness and metrics must stay readable. */
 const ALWAYS_OPEN = new Set(['/healthz', '/metrics']);
 
 export interface ProtectionOptions {
   readonly config: Config;
-  readonly metrics?: ServiceMetrics;
+  readonly observer?: ServiceObserver;
 }
 
-async function protection(app: FastifyInstance, { config, metrics }: ProtectionOptions): Promise<void> {
+async function protection(app: FastifyInstance, { config, observer }: ProtectionOptions): Promise<void> {
   const p = config.pressure;
   if (p.maxEventLoopDelayMs > 0 || p.maxHeapUsedBytes > 0 || p.maxRssBytes > 0) {
     await app.register(underPressure, {
@@ -33,7 +34,7 @@ async function protection(app: FastifyInstance, { config, metrics }: ProtectionO
       // (under-pressure's runtime contract; its types only admit void).
       pressureHandler: ((request: FastifyRequest, reply: FastifyReply, type: string, value: number | undefined) => {
         if (ALWAYS_OPEN.has(request.routeOptions.url ?? '')) return undefined;
-        metrics?.pressure(type);
+        observer?.pressure?.(type);
         reply.code(503).header('retry-after', String(p.retryAfterSeconds));
         return errorBody(
           new Overloaded(`the service is overloaded (${type}${value !== undefined ? ` = ${Math.round(value)}` : ''}); retry after ${p.retryAfterSeconds} s`),

@@ -1,11 +1,13 @@
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart, { type MultipartFile } from '@fastify/multipart';
 import { charsetParameter, resolveCharset, toUtf8, type DecodeReport } from '../../csv/charset.js';
-import { openCsv } from '../../csv/reader.js';
-import { labelCsv } from '../../csv/writer.js';
+import { openCsv, recordRows, toInputError } from '../../csv/reader.js';
+import { labelledCsv } from '../../csv/writer.js';
+import { newRunStats, runRows, type RunStats } from '../../pipeline/run.js';
 import { CsvEmpty, MultipartInvalid, NoFile, NotReady, TooManyFiles, UnsupportedMediaType, UploadTooLarge, hasStatus } from '../../errors.js';
-import type { ServiceMetrics } from '../plugins/metrics.js';
+import type { ServiceObserver } from '../plugins/metrics.js';
+import { classifySchema } from './schemas.js';
 
 export interface ClassifyRouteOptions {
   readonly maxUploadBytes: number;
@@ -18,11 +20,14 @@ export interface ClassifyRouteOptions {
   readonly maxRecordBytes: number;
   readonly maxColumns: number;
   readonly neutraliseFormulas?: boolean;
-  readonly metrics?: ServiceMetrics;
+  /** Told about every output row and a row limit reached (metrics). */
+  readonly observer?: ServiceObserver;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
+    /** Rows out, by stage (for the request's log line). */
+    classifyStats?: RunStats;
     /** How the upload was decoded (for the request's log line). */
     uploadEncoding?: DecodeReport;
   }
@@ -155,19 +160,7 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
     return chain(body, [byteLimit(opts.maxUploadBytes, cut), toUtf8(encoding, report)]);
   }
 
-  app.setErrorHandler((error: Error & { code?: string }, request, reply) => {
-    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      const type = request.headers['content-type'] ?? '(none)';
-      return reply.send(new UnsupportedMediaType(`content type ${type} is not accepted: send multipart/form-data with a "file" field, or a text/csv body`));
-    }
-    // Plugins may throw plain objects carrying a status.
-    if (!(error instanceof Error) && typeof (error as { statusCode?: unknown }).statusCode === 'number') {
-      return reply.code((error as { statusCode: number }).statusCode).send(error);
-    }
-    return reply.send(error);
-  });
-
-  app.post('/classify', { schema: { hide: true }, config: { auth: 'api' } }, async (request: FastifyRequest, reply: FastifyReply) => {
+  app.post('/classify', { schema: classifySchema, config: { auth: 'api' } }, async (request: FastifyRequest, reply: FastifyReply) => {
     // The request keeps the pipeline it started with: a reload swaps in a new one for later
     // requests and closes this one only after the response has ended.
     const lease = app.classifier.acquire();
@@ -182,18 +175,39 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
     request.onConnectionFault((fault) => cut.abort(fault));
     const input = await uploadStream(request, cut);
     const csv = await openCsv(input, { maxRecordBytes: opts.maxRecordBytes, maxColumns: opts.maxColumns }, cut.signal);
-    const { metrics } = opts;
-    const { output, stats } = await labelCsv(csv, lease.built.pipeline, {
+    const stats = newRunStats();
+    const rows = runRows(recordRows(csv), lease.built.pipeline, {
       batchSize: opts.batchSize,
       maxRows: opts.maxRows,
       maxMessageChars: opts.maxMessageChars,
-      neutraliseFormulas: opts.neutraliseFormulas,
-      onDecision: metrics && ((d) => metrics.decision(d)),
-      onRowLimit: metrics && (() => metrics.rowLimitReached()),
+      observer: opts.observer,
+      stats,
       // A cut that came after the reader had already finished (bytes past the Content-Length).
       inputFault: () => (cut.signal.aborted ? (cut.signal.reason as Error) : undefined),
+      breakReason: (err, n) =>
+        (err as Error & { code?: string }).code === 'TOO_MANY_FILES' ? `${err.message} (after ${n} rows)` : `input ended early after ${n} rows: ${err.message}`,
     });
+    const output = await started(labelledCsv(csv.header, rows, { neutraliseFormulas: opts.neutraliseFormulas }));
     request.classifyStats = stats;
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'inline; filename="labelled.csv"').send(output);
   });
+}
+
+/**
+ * The answer as a stream, once its first chunk (the header with the first batch, or everything for
+ * an input smaller than a batch) is ready. An upload that fails before then rejects with its 4xx
+ * instead, since nothing has been sent; after, the output reports a failure in its last row.
+ */
+async function started(chunks: AsyncGenerator<string>): Promise<Readable> {
+  let first: IteratorResult<string>;
+  try {
+    first = await chunks.next();
+  } catch (err) {
+    throw toInputError(err);
+  }
+  async function* all(): AsyncGenerator<string> {
+    if (!first.done) yield first.value;
+    yield* chunks;
+  }
+  return Readable.from(all());
 }
