@@ -70,13 +70,14 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log, re
     reply.header('x-request-id', request.id);
   });
   await app.register(errorsPlugin);
+  // First: @fastify/swagger documents the routes registered after it (every one, /metrics too).
+  await app.register(docsPlugin, { version });
   await app.register(metricsPlugin, { expose: config.metrics.enabled, protect: config.auth.protectMetrics });
   const observer = app.metrics.observer;
   await app.register(classifierPlugin, { build: () => buildPipeline(config, { observer }), observer, initial: pipeline, reloadOnSighup });
   await app.register(connectionFaultsPlugin);
   await app.register(protectionPlugin, { config, observer });
   await app.register(authPlugin, config.auth);
-  await app.register(docsPlugin, { version });
 
   await app.register(healthRoutes);
   await app.register(adminRoutes);

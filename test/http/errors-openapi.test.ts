@@ -38,6 +38,37 @@ function raw(port: number, data: string): Promise<{ status: number; body: unknow
   });
 }
 
+/** Every route the server answers, as `METHOD /path`, from Fastify's own route tree (Swagger UI's /docs routes aside). */
+function servedRoutes(srv: TestServer): string[] {
+  const out = new Set<string>();
+  const prefixes: string[] = [];
+  for (const line of srv.app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const m = /^(.*?)[├└]── (\S+) \(([^)]*)\)/.exec(line);
+    if (!m) continue;
+    const depth = [...m[1]].length / 4;
+    const path = (depth > 0 ? prefixes[depth - 1] : '') + m[2];
+    prefixes[depth] = path;
+    if (path.startsWith('/docs')) continue;
+    for (const method of m[3].split(', ')) if (/^[A-Z]+$/.test(method) && method !== 'HEAD' && method !== 'OPTIONS') out.add(`${method} ${path}`);
+  }
+  return [...out].sort();
+}
+
+describe('the OpenAPI document is generated from the routes', () => {
+  it('lists every route the server answers (so a new route cannot be left out)', () => {
+    const routes = servedRoutes(servers[0]);
+    expect(routes).toEqual(expect.arrayContaining(['GET /healthz', 'GET /metrics', 'GET /readyz', 'POST /admin/reload', 'POST /classify']));
+    const documentedRoutes = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(documentedRoutes.sort()).toEqual(routes);
+  });
+
+  it('documents /classify\'s two body types and its CSV answer', () => {
+    const classify = (doc as unknown as { paths: Record<string, { post: { requestBody: { content: Record<string, unknown> }; responses: Record<string, { content?: Record<string, unknown> }> } }> }).paths['/classify'].post;
+    expect(Object.keys(classify.requestBody.content).sort()).toEqual(['multipart/form-data', 'text/csv']);
+    expect(Object.keys(classify.responses['200'].content ?? {})).toEqual(['text/csv']);
+  });
+});
+
 describe('the error table and the OpenAPI document agree', () => {
   it('each documented route lists, per status, exactly the codes of the table the route answers with', () => {
     for (const [route, codes] of Object.entries(ROUTE_ERRORS)) {

@@ -209,7 +209,7 @@ async function metrics(app: FastifyInstance, options: MetricsPluginOptions): Pro
   app.get(
     '/metrics',
     {
-      schema: metricsSchema(options.protect),
+      schema: metricsSchema,
       config: { auth: options.protect ? 'api' : 'none' },
     },
     async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),

@@ -92,11 +92,12 @@ export const readyzSchema: FastifySchema = {
   },
 };
 
-export const metricsSchema = (protect: boolean): FastifySchema => ({
+export const metricsSchema: FastifySchema = {
   summary: 'Prometheus metrics (text exposition format)',
+  description: 'Needs an API key only with auth.protectMetrics (LOGSIFT_METRICS_REQUIRE_KEY) and keys configured.',
   tags: ['operations'],
   response: {
     200: { description: 'Prometheus text exposition', content: { 'text/plain': { schema: { type: 'string' } } } },
-    ...(protect ? errorResponses('GET /metrics') : {}),
+    ...errorResponses('GET /metrics'),
   },
-});
+};
