@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/index.js';
+import { ENV_VARS, loadConfig, resolvePath } from '../../src/config/index.js';
 
 describe('configuration', () => {
   it('has working defaults', () => {
@@ -47,5 +47,30 @@ describe('configuration', () => {
     expect(() => loadConfig({ LOGSIFT_EMBEDDER: 'bert' })).toThrow(/embedder\.kind/);
     expect(() => loadConfig({ LOGSIFT_LLM_BASE_URL: 'not a url' })).toThrow(/llm\.baseUrl/);
     expect(() => loadConfig({ LOGSIFT_CONFIG: '/nonexistent.json' })).toThrow(/config file not found/);
+  });
+});
+
+describe('one list of configuration names', () => {
+  const readme = readFileSync(resolvePath('README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n\n', readme.indexOf('| environment |')));
+  const rows = table.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| environment') && !l.startsWith('|---'));
+  const cells = rows.map((r) => r.split('|').slice(1, 3).map((c) => [...c.matchAll(/`([^`]+)`/g)].map((m) => m[1])));
+
+  it('every environment variable is named on its schema field, and README lists exactly those', () => {
+    const documented = cells.flatMap(([envs]) => envs).sort();
+    expect(documented).toEqual(Object.keys(ENV_VARS).sort());
+  });
+
+  it('README pairs each variable with the config path the schema gives it', () => {
+    for (const [envs, paths] of cells) {
+      if (envs.length === 0 || envs.length !== paths.length) continue;
+      envs.forEach((env, i) => expect(`${env} → ${ENV_VARS[env]}`).toBe(`${env} → ${paths[i]}`));
+    }
+  });
+
+  it('a list variable is read as a comma-separated list', () => {
+    const c = loadConfig({ LOGSIFT_CORS_ORIGINS: 'https://a.example, https://b.example', LOGSIFT_LLM_SOURCES: 'A' });
+    expect(c.cors.origins).toEqual(['https://a.example', 'https://b.example']);
+    expect(c.pipeline.llmSources).toEqual(['A']);
   });
 });
