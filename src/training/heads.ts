@@ -1,4 +1,4 @@
-import type { Vector } from '../embedders/types.js';
+import type { Vector } from '../embedding/types.js';
 import type { HeadKind } from '../models/head-model.js';
 import type { TrainedHeadModel } from '../models/head.js';
 import { fitMlp } from './mlp.js';
