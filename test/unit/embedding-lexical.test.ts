@@ -13,6 +13,19 @@ function fnv1a(text: string, seed: number): number {
   return h >>> 0;
 }
 
+/** camelCase and acronym boundaries as words, by a character walk (the embedder uses two regexes). */
+function splitWords(text: string): string {
+  const isUpper = (c: string | undefined): boolean => c !== undefined && c >= 'A' && c <= 'Z';
+  const isLowerOrDigit = (c: string | undefined): boolean => c !== undefined && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'));
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    const boundary = isUpper(c) && (isLowerOrDigit(text[i - 1]) || (isUpper(text[i - 1]) && isLowerOrDigit(text[i + 1]) && !(text[i + 1] >= '0' && text[i + 1] <= '9')));
+    out += boundary ? ` ${c}` : c;
+  }
+  return out;
+}
+
 /** The reference definition: feature strings, a Map of counts. */
 function reference(text: string, dimension = 1 << 15, nMin = 3, nMax = 5): { indices: Uint32Array; values: Float32Array } {
   const counts = new Map<number, number>();
@@ -20,7 +33,7 @@ function reference(text: string, dimension = 1 << 15, nMin = 3, nMax = 5): { ind
     const h = fnv1a(feature, seed);
     counts.set(h & (dimension - 1), (counts.get(h & (dimension - 1)) ?? 0) + (h & 0x80000000 ? -1 : 1));
   };
-  const tokens = (text.slice(0, 2000).toLowerCase().match(/[a-z]+|\d+/g) ?? []).map((t) => (t.charCodeAt(0) <= 57 ? '0' : t));
+  const tokens = (splitWords(text.slice(0, 2000)).toLowerCase().match(/[a-z]+|\d+/g) ?? []).map((t) => (t.charCodeAt(0) <= 57 ? '0' : t));
   let previous = '^';
   for (const token of tokens) {
     add(token, 1);
