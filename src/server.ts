@@ -5,6 +5,7 @@ import type { LabelStats } from './csv/labelled-csv.js';
 import { Classifier, type ReloadResult } from './classifier.js';
 import { buildPipeline, type BuiltPipeline } from './pipeline/build.js';
 import { authPlugin } from './plugins/auth.js';
+import { consolePlugin } from './plugins/console.js';
 import { clientErrorHandler, connectionFaultsPlugin } from './plugins/connection-faults.js';
 import { createMetrics, installMetrics, type ServiceMetrics } from './plugins/metrics.js';
 import { protectionPlugin } from './plugins/protection.js';
@@ -100,6 +101,7 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log }: 
   await app.register(authPlugin, config.auth);
 
   await app.register(docsRoutes, { version });
+  await app.register(consolePlugin);
   await app.register(healthRoutes);
   await app.register(adminRoutes, { classifier, build: () => app.buildPipeline(), onReload: (r) => metrics.reload(r) });
   await app.register(classifyRoutes, {
