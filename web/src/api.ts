@@ -48,16 +48,17 @@ function authHeaders(): Record<string, string> {
 /**
  * Makes sure /classify will take a request from us before a large upload starts (a refusal sent
  * while the browser is still sending megabytes may arrive as a reset connection instead of the
- * clear 401). An empty body is refused with 400 once the key has been checked.
+ * clear 401). The probe is a CSV with a header and no rows: answered with just the header.
  */
 export async function checkAccess(): Promise<void> {
   if (accessConfirmed) return;
-  const res = await fetch('/classify', { method: 'POST', headers: { 'content-type': 'text/csv', ...authHeaders() }, body: '' });
-  if (res.status === 400) {
+  const res = await fetch('/classify', { method: 'POST', headers: { 'content-type': 'text/csv', ...authHeaders() }, body: 'source,log_message\n' });
+  const body = await res.text();
+  if (res.ok) {
     accessConfirmed = true;
     return;
   }
-  throw apiError(res.status, await res.text());
+  throw apiError(res.status, body);
 }
 
 export interface Progress {

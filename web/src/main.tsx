@@ -288,27 +288,26 @@ function App() {
                 </section>
                 <section id="results-table" class="results" aria-label="Results">
                   <div class="filters">
-                    <label>
-                      Label{' '}
-                      <select value={filter.label ?? ''} onChange={(e) => setFilter((f) => ({ ...f, label: e.currentTarget.value || undefined }))}>
+                    <label for="filter-label">Label</label>
+                    <select
+                      id="filter-label"
+                      value={filter.label ?? ''} onChange={(e) => setFilter((f) => ({ ...f, label: e.currentTarget.value || undefined }))}>
                         <option value="">all</option>
                         {labelOptions.map((l) => (
                           <option value={l}>{l}</option>
                         ))}
                       </select>
-                    </label>
-                    <label>
-                      Stage{' '}
-                      <select value={filter.stage ?? ''} onChange={(e) => setFilter((f) => ({ ...f, stage: e.currentTarget.value || undefined }))}>
+                    <label for="filter-stage">Stage</label>
+                    <select
+                      id="filter-stage"
+                      value={filter.stage ?? ''} onChange={(e) => setFilter((f) => ({ ...f, stage: e.currentTarget.value || undefined }))}>
                         <option value="">all</option>
                         {stageOptions.map((s) => (
                           <option value={s}>{s}</option>
                         ))}
                       </select>
-                    </label>
-                    <label>
-                      Text <input type="search" value={text} onInput={(e) => setText(e.currentTarget.value)} placeholder="filter lines" />
-                    </label>
+                    <label for="filter-text">Text</label>
+                    <input id="filter-text" type="search" value={text} onInput={(e) => setText(e.currentTarget.value)} placeholder="filter lines" />
                     {(filter.label || filter.stage || filter.text) && (
                       <button
                         type="button"
