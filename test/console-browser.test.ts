@@ -273,12 +273,17 @@ describe.skipIf(skip)('web console in a real browser', () => {
     await page.getByLabel('CSV file', { exact: true }).setInputFiles(file);
     // Records every progress text the page shows, and the longest main-thread task.
     await page.evaluate(() => {
-      const w = window as unknown as { seen: string[]; longest: number };
+      const w = window as unknown as { seen: string[]; longest: number; inputs: number[] };
       w.seen = [];
       w.longest = 0;
+      w.inputs = [];
       new PerformanceObserver((list) => {
         for (const e of list.getEntries()) w.longest = Math.max(w.longest, e.duration);
       }).observe({ type: 'longtask', buffered: false });
+      // Event Timing: from each key press to the next frame painted after its handlers ran.
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) if (e.name === 'keydown' || e.name === 'keypress' || e.name === 'input') w.inputs.push(e.duration);
+      }).observe({ type: 'event', durationThreshold: 16, buffered: false } as PerformanceObserverInit);
       new MutationObserver(() => {
         const st = document.querySelector('[data-phase]');
         if (st) w.seen.push(`${st.getAttribute('data-phase')}|${st.getAttribute('data-rows')}|${st.textContent}`);
@@ -301,14 +306,17 @@ describe.skipIf(skip)('web console in a real browser', () => {
       if ((await page.locator('[data-phase=running]').count()) === 1) whileRunning++;
     }
     await done(page, 120_000);
-    const { seen, longest } = await page.evaluate(() => {
-      const w = window as unknown as { seen: string[]; longest: number };
-      return { seen: w.seen, longest: w.longest };
+    const { seen, longest, inputs } = await page.evaluate(() => {
+      const w = window as unknown as { seen: string[]; longest: number; inputs: number[] };
+      return { seen: w.seen, longest: w.longest, inputs: w.inputs };
     });
-    console.log('DEBUG', { whileRunning, delays, longest, partial: seen.length });
     expect(whileRunning).toBeGreaterThanOrEqual(2);
-    expect(Math.max(...delays)).toBeLessThan(1_000);
-    expect(longest).toBeLessThan(1_000);
+    // In the page, a key press is handled and painted within a few frames (measured 16-32 ms;
+    // no task over ~170 ms). The round trip through this process is slower: it also runs the
+    // server, busy classifying.
+    expect(Math.max(0, ...inputs)).toBeLessThan(250);
+    expect(longest).toBeLessThan(750);
+    expect(Math.max(...delays)).toBeLessThan(3_000);
     // Progress was shown while it ran: bytes sent and rows labelled so far, short of the total.
     const partial = seen.filter((x) => x.startsWith('running|')).map((x) => ({ rows: Number(x.split('|')[1]), text: x.split('|')[2] }));
     expect(partial.some((p) => p.rows > 0 && p.rows < 100_000 && /Sent [\d.]+ [KM]?B of 4\.\d MB · [\d,]+ rows labelled/.test(p.text))).toBe(true);
