@@ -6,7 +6,7 @@
  *
  *   node web/build.mjs [--out DIR] [--dev]
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -16,7 +16,10 @@ const WEB = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_OUT = resolve(WEB, '..', 'dist', 'web');
 
 /** @param {{ outDir?: string, minify?: boolean }} [options] */
-export async function buildWeb({ outDir = DEFAULT_OUT, minify = true } = {}) {
+export async function buildWeb({ outDir: finalDir = DEFAULT_OUT, minify = true } = {}) {
+  // Built beside the target, then swapped in: a server starting meanwhile (tests run in
+  // parallel) sees the old files or the new ones, never a half-written folder.
+  const outDir = `${finalDir}.building-${process.pid}-${Date.now()}`;
   await rm(outDir, { recursive: true, force: true });
   const assets = join(outDir, 'assets');
   await mkdir(assets, { recursive: true });
@@ -57,7 +60,9 @@ export async function buildWeb({ outDir = DEFAULT_OUT, minify = true } = {}) {
       .filter(([p]) => !p.endsWith('.map'))
       .map(([p, o]) => [relative(outDir, resolve(WEB, p)), o.bytes]),
   );
-  return { outDir, js, css, sizes };
+  await rm(finalDir, { recursive: true, force: true });
+  await rename(outDir, finalDir);
+  return { outDir: finalDir, sizes };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
