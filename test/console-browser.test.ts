@@ -49,7 +49,7 @@ const LINES = [
 function bigCsv(rows: number): string {
   const t = ['User {n} logged in.', 'GET /api/v{n}/orders HTTP/1.1 status: 200 len: {n}', 'Disk usage at {n}% on /var', 'Failed login attempt for admin from 10.0.{n}.7', 'Backup job {n} completed', 'Database connection pool exhausted after {n} ms', 'Invoice {n} approval stalled: approver on leave'];
   const parts = ['source,log_message\n'];
-  for (let i = 0; i < rows; i++) parts.push(`svc${i % 7},${t[i % t.length].replace('{n}', String(i))}\n`);
+  for (let i = 0; i < rows; i++) parts.push(`svc${i % 7},${t[i % t.length].replaceAll('{n}', String(i))}\n`);
   return parts.join('');
 }
 
@@ -291,6 +291,10 @@ describe.skipIf(skip)('web console in a real browser', () => {
     });
     await page.getByRole('button', { name: 'Classify file' }).click();
     await page.locator('[data-phase=running]').waitFor();
+    if (SHOTS) {
+      await page.locator('.tbody [role=row]').first().waitFor();
+      await page.screenshot({ path: join(SHOTS, 'console-progress.png') });
+    }
 
     // While rows stream in, the page takes keystrokes: each shows in the field at once.
     const source = page.getByLabel('Source', { exact: true });
@@ -312,7 +316,7 @@ describe.skipIf(skip)('web console in a real browser', () => {
     });
     // Progress was shown while it ran: bytes sent and rows labelled so far, short of the total.
     const partial = seen.filter((x) => x.startsWith('running|')).map((x) => ({ rows: Number(x.split('|')[1]), text: x.split('|')[2] }));
-    expect(partial.some((p) => p.rows > 0 && p.rows < 100_000 && /Sent [\d.]+ [KM]?B of 4\.\d MB · [\d,]+ rows labelled/.test(p.text))).toBe(true);
+    expect(partial.some((p) => p.rows > 0 && p.rows < 100_000 && /Sent [\d.]+ [KM]?B of [\d.]+ MB · [\d,]+ rows labelled/.test(p.text))).toBe(true);
 
     expect(whileRunning).toBeGreaterThanOrEqual(2);
     // In the page, a key press is handled and painted within a few frames (measured 16-32 ms;

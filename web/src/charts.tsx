@@ -209,9 +209,9 @@ export function Charts({ results, version, onPick }: ChartsProps) {
       tooltip: { trigger: 'axis' },
       aria: { enabled: true },
       legend: { bottom: 0, type: 'scroll', textStyle: FONT },
-      grid: { ...grid, bottom: 44 },
+      grid: { ...grid, top: 36, bottom: 44 },
       xAxis: { type: 'time' },
-      yAxis: { type: 'value', minInterval: 1, name: `lines per ${bucketLabel(bucketMs)}`, nameTextStyle: FONT },
+      yAxis: { type: 'value', minInterval: 1, name: `lines per ${bucketLabel(bucketMs)}`, nameTextStyle: { ...FONT, align: 'left' } },
       series: names.map((name) => ({
         type: 'line',
         name,
