@@ -248,7 +248,14 @@ function App() {
                     Classify file
                   </button>
                   {hasApiKey() && (
-                    <button type="button" class="link" onClick={() => setApiKey(undefined)}>
+                    <button
+                      type="button"
+                      class="link"
+                      onClick={() => {
+                        setApiKey(undefined);
+                        setNotice('The API key was forgotten; the next request asks for one if the service needs it.');
+                      }}
+                    >
                       Forget API key
                     </button>
                   )}
