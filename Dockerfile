@@ -53,7 +53,7 @@ RUN nodedir=$(node -p 'require("path").resolve(process.execPath, "../..")'); \
  && strip --strip-unneeded node_modules/re2/build/Release/re2.node
 COPY tsconfig.json ./
 COPY src ./src
-# The web console (web/ → dist/web: esbuild bundle, served at / by src/plugins/console.ts).
+# The web console (web/ → dist/web: esbuild bundle, served at / by src/http/plugins/console.ts).
 COPY web ./web
 RUN npm run build \
  && test -f dist/web/index.html

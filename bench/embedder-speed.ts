@@ -8,8 +8,8 @@
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../src/config.js';
-import { createOnnxEmbedder } from '../src/embedders/onnx.js';
+import { PROJECT_ROOT } from '../src/config/index.js';
+import { createOnnxEmbedder } from '../src/embedding/onnx.js';
 
 const { values } = parseArgs({
   options: {

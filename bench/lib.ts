@@ -7,9 +7,9 @@ import { dirname, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { PROJECT_ROOT } from '../src/config.js';
+import { PROJECT_ROOT } from '../src/config/index.js';
 import { generateCorpus, mulberry32 } from '../src/training/corpus.js';
-import type { LogRecord } from '../src/pipeline/types.js';
+import type { LogRecord } from '../src/stages/types.js';
 
 // `../shared` next to a checkout, `../../shared` for a git worktree in /work/wt/<name>.
 const SHARED = [resolve(PROJECT_ROOT, '../shared'), resolve(PROJECT_ROOT, '../../shared')].find((d) => existsSync(d)) ?? resolve(PROJECT_ROOT, '../shared');

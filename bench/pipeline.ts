@@ -9,13 +9,13 @@
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { loadConfig, type Config } from '../src/config.js';
+import { loadConfig, type Config } from '../src/config/index.js';
 import { buildPipeline, createPreparer } from '../src/pipeline/build.js';
-import { LineFeaturizer } from '../src/pipeline/line-features.js';
+import { LineFeaturizer } from '../src/lines/features.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
-import type { LogRecord, Stage } from '../src/pipeline/types.js';
-import { MicroBatchingEmbedder } from '../src/pipeline/micro-batcher.js';
-import { EmbeddingStage } from '../src/pipeline/embedding-stage.js';
+import type { LogRecord, Stage } from '../src/stages/types.js';
+import { MicroBatchingEmbedder } from '../src/embedding/micro-batcher.js';
+import { EmbeddingStage } from '../src/stages/embedding.js';
 import { CODEBASICS, RANDOM_MINILM, fmt, readRecords } from './lib.js';
 
 export interface PipelineBenchOptions {
@@ -70,7 +70,7 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<PipelineBe
     const warmRowsPerS = await timeRun(pipeline, o.records, batchSize);
 
     // Naive: the same stages, one line per call, no cache; the embedder without its batcher.
-    const preparer = createPreparer(config);
+    const preparer = await createPreparer(config);
     const rowStages = pipeline.stages.filter((s) => s.name === 'regex') as Stage<LogRecord>[];
     const stages = (pipeline.stages.filter((s) => s.name !== 'regex') as Stage[]).map((s) => {
       if (s instanceof EmbeddingStage && s.features.embedder instanceof MicroBatchingEmbedder) {

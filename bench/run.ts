@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../src/config.js';
+import { PROJECT_ROOT } from '../src/config/index.js';
 import { CODEBASICS, OUT_DIR, fmt, generateCsv, readRecords } from './lib.js';
 import { formatPipelineRow, pipelineBench, PIPELINE_TABLE_HEADER } from './pipeline.js';
 import { formatLoadRow, loadBench, LOAD_TABLE_HEADER, startupBench, streamBench } from './http.js';

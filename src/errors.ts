@@ -1,24 +1,30 @@
 /**
- * Every HTTP error the service answers with, in one table (@fastify/error). Each is an Error
- * with `code` and `statusCode`; Fastify serialises a thrown one as
- * `{statusCode, code, error, message}` — the body the OpenAPI document (routes/openapi.ts, built
- * from this table) and README's error table describe.
+ * Every error of the service, in one table (@fastify/error): each is an Error with a `code` and
+ * a `statusCode`. Those answered over HTTP are rendered as `{statusCode, code, error, message}`
+ * in one place (http/errors.ts), which also builds the OpenAPI error responses from this table;
+ * README's error table describes them. The errors of the files the service is configured with
+ * (rules, mask rules, header patterns, label definitions, head, model folder) are 422: a reload
+ * that meets one answers RELOAD_INVALID, anything else RELOAD_FAILED — by status, not by name.
+ *
+ * The bottom of the module graph: it imports nothing of the service, so every layer may throw
+ * these without depending on HTTP.
  */
-import { STATUS_CODES } from 'node:http';
 import createError, { type FastifyErrorConstructor } from '@fastify/error';
 
 export interface ErrorSpec {
   readonly code: string;
   readonly statusCode: number;
-  /** When it is answered: for the OpenAPI document. */
+  /** When it is answered (or thrown): for the OpenAPI document. */
   readonly when: string;
+  /** Answered over HTTP as it is (false: only ever reported inside another answer, e.g. RELOAD_INVALID). */
+  readonly http: boolean;
 }
 
 const specs: ErrorSpec[] = [];
 
 /** An error class whose message is the caller's (already specific) text. */
-function define<C extends string, S extends number>(code: C, statusCode: S, when: string): FastifyErrorConstructor<{ code: C; statusCode: S }, [string]> {
-  specs.push({ code, statusCode, when });
+function define<C extends string, S extends number>(code: C, statusCode: S, when: string, http = true): FastifyErrorConstructor<{ code: C; statusCode: S }, [string]> {
+  specs.push({ code, statusCode, when, http });
   return createError<C, S, [string]>(code, '%s', statusCode);
 }
 
@@ -41,48 +47,34 @@ export const RequestTimeout = define('REQUEST_TIMEOUT', 408, 'the headers or the
 export const UploadTooLarge = define('UPLOAD_TOO_LARGE', 413, 'the upload is larger than server.maxUploadBytes');
 export const UnsupportedMediaType = define('UNSUPPORTED_MEDIA_TYPE', 415, 'a content type other than multipart/form-data or text/csv');
 export const UnsupportedCharset = define('UNSUPPORTED_CHARSET', 415, 'a `charset` parameter naming an encoding the service cannot decode');
-export const ReloadInvalid = define('RELOAD_INVALID', 422, 'the regex rules or the head on disk are invalid; the old ones still serve');
+export const ReloadInvalid = define('RELOAD_INVALID', 422, 'the regex rules, mask rules, header patterns, label definitions or the head on disk are invalid; the old ones still serve');
 export const RateLimited = define('RATE_LIMITED', 429, 'over rateLimit.max requests, or auth.maxFailures failed authentications, in the window');
 export const HeadersTooLarge = define('HEADERS_TOO_LARGE', 431, 'request headers larger than Node accepts');
 export const ReloadFailed = define('RELOAD_FAILED', 500, 'building the new pipeline failed; the old one still serves');
 export const NotReady = define('NOT_READY', 503, 'models still loading');
 export const Overloaded = define('OVERLOADED', 503, 'load shed: event-loop delay or memory over the pressure.* limits');
 
+// 422: a file the service is configured with is invalid. Start-up stops naming it; a reload
+// keeps the old pipeline and answers RELOAD_INVALID with the message.
+export const ConfigError = define('CONFIG_INVALID', 422, 'the configuration (defaults ← LOGSIFT_CONFIG file ← environment) is invalid', false);
+export const PatternError = define('PATTERN_INVALID', 422, 'a user-supplied pattern RE2 cannot run (lookaround, backreferences) or that does not compile', false);
+export const RuleError = define('RULES_INVALID', 422, 'the regex rules file (regex.rulesPath) is missing, not JSON, or invalid', false);
+export const MaskRuleError = define('MASK_RULES_INVALID', 422, 'the mask rules file (pipeline.maskRulesPath) is missing, not JSON, or invalid', false);
+export const HeaderPatternError = define('HEADER_PATTERNS_INVALID', 422, 'the header patterns file (pipeline.headerPatternsPath) is missing, not JSON, or invalid', false);
+export const LabelDefinitionsError = define('LABEL_DEFINITIONS_INVALID', 422, 'the label definitions file (pipeline.labelsPath) is missing, not JSON, or invalid', false);
+export const HeadError = define('HEAD_INVALID', 422, 'the head file is missing, invalid, or trained for another embedder', false);
+export const SentenceModelError = define('MODEL_FOLDER_INVALID', 422, 'the transformer folder (embedder.modelDir) cannot be used', false);
+export const EmbedderError = define('EMBEDDER_FAILED', 422, 'the onnx embedder could not load or run its model', false);
+
 /** The table, in the order above. */
 export const ERRORS: readonly ErrorSpec[] = specs;
-
-/** Codes answered by each documented route (the OpenAPI document lists exactly these). */
-export const ROUTE_ERRORS: Readonly<Record<string, readonly string[]>> = {
-  'POST /classify': [
-    'CSV_EMPTY',
-    'CSV_INVALID',
-    'CSV_MISSING_COLUMN',
-    'CSV_TOO_MANY_COLUMNS',
-    'CSV_RECORD_TOO_LARGE',
-    'NO_FILE',
-    'TOO_MANY_FILES',
-    'MULTIPART_INVALID',
-    'REQUEST_INVALID',
-    'API_KEY_REQUIRED',
-    'API_KEY_INVALID',
-    'REQUEST_TIMEOUT',
-    'UPLOAD_TOO_LARGE',
-    'UNSUPPORTED_MEDIA_TYPE',
-    'UNSUPPORTED_CHARSET',
-    'RATE_LIMITED',
-    'HEADERS_TOO_LARGE',
-    'NOT_READY',
-    'OVERLOADED',
-  ],
-  'POST /admin/reload': ['API_KEY_REQUIRED', 'API_KEY_INVALID', 'ADMIN_DISABLED', 'RELOAD_INVALID', 'RATE_LIMITED', 'RELOAD_FAILED', 'OVERLOADED'],
-};
-
-/** The JSON body of an error, for the few places that answer without throwing (raw sockets, hooks that return a body). */
-export function errorBody(err: { statusCode: number; code: string; message: string }): { statusCode: number; code: string; error: string; message: string } {
-  return { statusCode: err.statusCode, code: err.code, error: STATUS_CODES[err.statusCode] ?? 'Error', message: err.message };
-}
 
 /** An error with an HTTP status of its own (ours, or a plugin's). */
 export function hasStatus(err: unknown): err is Error & { statusCode: number; code?: string } {
   return typeof (err as { statusCode?: unknown })?.statusCode === 'number';
+}
+
+/** Errors of the files the service is configured with (status 422): a reload answers RELOAD_INVALID for them. */
+export function isInvalidFile(err: unknown): boolean {
+  return hasStatus(err) && err.statusCode === 422;
 }

@@ -4,8 +4,8 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Config } from '../config.js';
-import { resolvePath } from '../config.js';
+import type { Config } from '../config/index.js';
+import { resolvePath } from '../config/index.js';
 import { fetchTransformerModel, type FetchResult } from '../models/fetch.js';
 import { MINILM_MANIFEST, type ModelManifest } from '../models/manifest.js';
 import { ownModelFile } from '../models/sentence-model.js';

@@ -1,29 +1,30 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import closeWithGrace from 'close-with-grace';
-import type { Config } from '../config.js';
-import { PROJECT_ROOT } from '../config.js';
-import { buildServer } from '../server.js';
+import type { Config } from '../config/index.js';
+import { PROJECT_ROOT } from '../config/index.js';
+import { buildServer } from '../http/app.js';
 
 /**
  * Runs the service. SIGTERM/SIGINT: stop accepting connections, let in-flight requests (whole
  * CSV streams) finish, close the pipeline, exit 0 — or exit 1 after server.shutdownTimeoutMs.
- * SIGHUP: reload the regex rules and the model head (validated, swapped atomically; a bad file
- * keeps the old pipeline and logs why).
+ * SIGHUP: reload the regex rules and the model head (http/plugins/classifier.ts: validated, swapped
+ * atomically; a bad file keeps the old pipeline and logs why).
  */
 export async function serveCommand(_argv: string[], config: Config): Promise<number> {
   const { version } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
-  const app = await buildServer({ config, version });
+  const app = await buildServer({ config, version, reloadOnSighup: true });
   await app.listen({ host: config.server.host, port: config.server.port });
+  let loaded;
   try {
-    app.classifier.current = await app.buildPipeline();
+    loaded = await app.classifier.load();
   } catch (err) {
     // Bad rules, a missing or mismatched head: refuse to serve, saying exactly why.
     app.log.fatal(`start-up failed: ${(err as Error).message}`);
     await app.close();
     return 1;
   }
-  app.log.info({ pipeline: app.classifier.current.info }, 'ready');
+  app.log.info({ pipeline: loaded.info }, 'ready');
 
   closeWithGrace(
     {
@@ -45,16 +46,10 @@ export async function serveCommand(_argv: string[], config: Config): Promise<num
       } finally {
         clearInterval(reaper);
       }
-      await app.classifier.close();
+      // The classifier plugin's close hook has closed the pipeline once its last request ended.
       app.log.info('closed');
     },
   );
-  process.on('SIGHUP', () => {
-    app.log.info('SIGHUP: reloading regex rules and model head');
-    app.reloadPipeline().then(
-      (r) => app.log.info({ reload: { generation: r.generation, ms: r.ms, head: r.current.head.path, rules: r.current.rules } }, 'pipeline reloaded'),
-      (e: Error) => app.log.error({ reloadError: e.message }, 'pipeline reload failed'),
-    );
-  });
+  // SIGHUP reloads: the classifier plugin listens (reloadOnSighup).
   return 0;
 }

@@ -1,8 +1,8 @@
 import { rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Config } from '../config.js';
-import { PROJECT_ROOT, resolvePath } from '../config.js';
+import type { Config } from '../config/index.js';
+import { PROJECT_ROOT, resolvePath } from '../config/index.js';
 import { weightsInstalled } from '../models/fetch.js';
 import { onnxHeadStatus } from '../models/head-status.js';
 import { ownModelFile } from '../models/sentence-model.js';

@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Config } from '../config.js';
-import { resolvePath } from '../config.js';
+import type { Config } from '../config/index.js';
+import { resolvePath } from '../config/index.js';
 import { createFeaturizer } from '../pipeline/build.js';
 import { HEAD_KINDS, type HeadKind } from '../models/head-model.js';
 import { saveHead } from '../models/head.js';

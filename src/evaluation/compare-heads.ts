@@ -1,7 +1,7 @@
-import type { Vector } from '../embedders/types.js';
-import type { LineFeaturizer } from '../pipeline/line-features.js';
+import type { Vector } from '../embedding/types.js';
+import type { LineFeaturizer } from '../lines/features.js';
 import { argmax, type Head, type HeadKind } from '../models/head-model.js';
-import { maskMessage } from '../pipeline/masking.js';
+import { maskMessage } from '../lines/masking.js';
 import type { LabelledLogRow } from '../training/dataset.js';
 import { featureDimension, featurize } from '../training/features.js';
 import { classWeights, fitHead, type ClassWeighting, type HeadHyperparameters } from '../training/heads.js';

@@ -1,6 +1,7 @@
 import type { BuiltPipeline } from '../pipeline/build.js';
-import { maskMessage } from '../pipeline/masking.js';
-import type { Decision, StageName } from '../pipeline/types.js';
+import { classifyAll } from '../pipeline/run.js';
+import { maskMessage } from '../lines/masking.js';
+import type { Decision, StageName } from '../stages/types.js';
 import type { LabelledLogRow } from '../training/dataset.js';
 import { calibration, classificationReport, type CalibrationBin, type ClassificationReport } from '../training/metrics.js';
 
@@ -57,11 +58,9 @@ const STAGES: StageName[] = ['regex', 'embedding', 'llm', 'fallback', 'error'];
 /** Runs the real pipeline over labelled rows and scores it. */
 export async function evaluate(rows: readonly LabelledLogRow[], built: BuiltPipeline, batchSize = 512): Promise<EvaluationResult> {
   const started = performance.now();
-  const decisions: Decision[] = [];
-  for (let i = 0; i < rows.length; i += batchSize) {
-    const batch = rows.slice(i, i + batchSize).map((r) => ({ source: r.source, message: r.message }));
-    decisions.push(...(await built.pipeline.classify(batch)));
-  }
+  // The service's batch driver, so that evaluation scores exactly what /classify answers.
+  const records = rows.map((r) => ({ source: r.source, message: r.message }));
+  const decisions = await classifyAll(records, built.pipeline, { batchSize, maxMessageChars: Number.POSITIVE_INFINITY });
   const elapsed = (performance.now() - started) / 1000;
 
   const truth = rows.map((r) => r.label);

@@ -1,17 +1,21 @@
 /**
- * A small OpenAI-compatible Chat Completions client (OpenAI, Groq, vLLM, llama.cpp server,
- * Ollama's /v1 endpoint): `POST {baseUrl}/chat/completions`, plain (non-streaming) JSON,
+ * The LLM client for any OpenAI-compatible Chat Completions server (OpenAI, Groq, vLLM, llama.cpp
+ * server, Ollama's /v1 endpoint): `POST {baseUrl}/chat/completions`, plain (non-streaming) JSON,
  * answer in `choices[0].message.content`.
  *
- * Around each call: a concurrency limit (p-limit), retries with exponential back-off and
- * jitter (p-retry) for network errors, timeouts, 5xx and 429 (honouring Retry-After up to a
- * limit) and once for a malformed answer, a per-attempt timeout, a time budget for the call
- * with its retries and waits, a cap on the response body, and a circuit breaker that stops
- * calling a dead endpoint for a while.
+ * Transport is the official `openai` package (request building, auth header, URL joining, HTTP
+ * and connection errors, with an injectable `fetch`), each attempt sent with its own retries off.
+ * Around it, what the service needs and the package does not do: a concurrency limit (p-limit);
+ * retries (p-retry) with exponential back-off and jitter for network errors, timeouts, 5xx and
+ * 429, once for a malformed answer, honouring Retry-After only up to a limit and within a time
+ * budget for the call; a per-attempt timeout that covers reading the body; a cap on the response
+ * body; a circuit breaker that stops calling a dead endpoint for a while; and the counters,
+ * pushed to an observer.
  */
+import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import pLimit, { type LimitFunction } from 'p-limit';
 import pRetry from 'p-retry';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 
 export type ChatRole = 'system' | 'user' | 'assistant';
 
@@ -150,6 +154,8 @@ export interface LlmClientOptions {
   readonly maxRetryAfterMs?: number;
   /** Largest response body read; past it the attempt fails as a protocol error. Default 64 KiB. */
   readonly maxResponseBytes?: number;
+  /** Told about every call, attempt, retry, failure and circuit change (metrics); must not throw. */
+  readonly observer?: LlmObserver;
   /** Test hooks. */
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
@@ -157,6 +163,27 @@ export interface LlmClientOptions {
 }
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/**
+ * What the client reports as it happens (the service's metrics observer implements it): the
+ * client keeps no counters for anyone else to read.
+ */
+export interface LlmObserver {
+  /** A complete() call began. */
+  llmCall?(): void;
+  /** A complete() call ended: with an answer, or with an error (after its retries). */
+  llmCallEnded?(ok: boolean): void;
+  /** An HTTP request was sent (a first attempt or a retry). */
+  llmAttempt?(): void;
+  /** An attempt beyond the first is about to be sent. */
+  llmRetry?(): void;
+  /** A failed attempt by kind (circuitOpen: a call refused; retryAfterTooLong: a call given up), with its HTTP status. */
+  llmError?(kind: LlmErrorKind, httpStatus?: number): void;
+  /** The breaker changed state; `opened` when it went to open, `probeAt` when the next probe is allowed (epoch ms). */
+  llmCircuit?(state: CircuitState, change: { opened: boolean; probeAt?: number }): void;
+  /** Calls waiting for a slot / running changed by these amounts. */
+  llmQueue?(runningDelta: number, queuedDelta: number): void;
+}
 
 export interface LlmClientStats {
   /** complete() calls. */
@@ -287,14 +314,47 @@ function longestCallWithoutRetryAfter(timeoutMs: number, retries: number, backof
   return timeoutMs * (retries + 1) + backoff;
 }
 
+/**
+ * The `openai` client one LlmClient sends its attempts through. Its fetch is the caller's (tests)
+ * or the global one, wrapped so that an error answer's body is read only up to `maxBytes` (the
+ * package would buffer all of it) and no `Authorization` is sent when no key is configured.
+ */
+function transport(options: LlmClientOptions, maxBytes: number): OpenAI {
+  const base = options.fetch ?? fetch;
+  const apiKey = options.apiKey || undefined;
+  const capped = async (url: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    let request = init;
+    if (!apiKey && init?.headers) {
+      const headers = new Headers(init.headers);
+      headers.delete('authorization');
+      request = { ...init, headers };
+    }
+    const response = await base(url, request);
+    if (response.ok) return response;
+    const { text } = await readBodyCapped(response, maxBytes);
+    return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
+  return new OpenAI({
+    baseURL: options.baseUrl.replace(/\/+$/, ''),
+    apiKey: apiKey ?? 'unused',
+    organization: null,
+    project: null,
+    maxRetries: 0,
+    timeout: options.timeoutMs,
+    logLevel: 'off',
+    fetch: capped as typeof fetch,
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Client
 
 export class LlmClient {
   private readonly url: string;
-  private readonly opts: Required<Omit<LlmClientOptions, 'apiKey' | 'fetch'>> & { apiKey?: string };
-  private readonly fetchImpl: typeof fetch;
+  private readonly opts: Required<Omit<LlmClientOptions, 'apiKey' | 'fetch' | 'observer'>> & { apiKey?: string };
+  private readonly openai: OpenAI;
   private readonly limit: LimitFunction;
+  private readonly observer: LlmObserver;
 
   private state: CircuitState = 'closed';
   private consecutiveFailures = 0;
@@ -338,8 +398,10 @@ export class LlmClient {
       now: options.now ?? Date.now,
       random: options.random ?? Math.random,
     };
-    this.fetchImpl = options.fetch ?? fetch;
+    this.openai = transport(options, this.opts.maxResponseBytes);
     this.limit = pLimit(options.concurrency);
+    this.observer = options.observer ?? {};
+    this.observer.llmCircuit?.('closed', { opened: false });
   }
 
   get model(): string {
@@ -362,12 +424,23 @@ export class LlmClient {
    */
   async complete(messages: readonly ChatMessage[], options: CompleteOptions = {}): Promise<string> {
     this.counters.calls++;
+    this.observer.llmCall?.();
+    this.observer.llmQueue?.(0, 1);
     try {
-      const content = await this.limit(() => this.withRetries(messages, options.signal));
+      const content = await this.limit(async () => {
+        this.observer.llmQueue?.(1, -1);
+        try {
+          return await this.withRetries(messages, options.signal);
+        } finally {
+          this.observer.llmQueue?.(-1, 0);
+        }
+      });
       this.counters.successes++;
+      this.observer.llmCallEnded?.(true);
       return content;
     } catch (err) {
       this.counters.failures++;
+      this.observer.llmCallEnded?.(false);
       throw err;
     }
   }
@@ -394,6 +467,7 @@ export class LlmClient {
             // will refuse the other calls too: open the circuit rather than let each one ask.
             if (error.retryAfterMs > this.opts.maxRetryAfterMs) this.openCircuit();
             this.counters.errors.retryAfterTooLong++;
+            this.observer.llmError?.('retryAfterTooLong');
             throw new LlmRetryAfterTooLongError(error.status, error.retryAfterMs, limit);
           }
         }
@@ -407,6 +481,7 @@ export class LlmClient {
         // The circuit may have opened while we waited: do not wait in vain for a refusal.
         if (this.circuitState === 'open') return false;
         this.counters.retries++;
+        this.observer.llmRetry?.();
         return true;
       },
     });
@@ -425,9 +500,11 @@ export class LlmClient {
     if (state === 'half-open' && !this.probeInFlight) {
       this.state = 'half-open';
       this.probeInFlight = true;
+      this.observer.llmCircuit?.('half-open', { opened: false });
       return true;
     }
     this.counters.errors.circuitOpen++;
+    this.observer.llmError?.('circuitOpen');
     const retryIn = this.state === 'open' ? this.openedAt + this.opts.breakerCooldownMs - this.opts.now() : 0;
     throw new LlmCircuitOpenError(retryIn);
   }
@@ -435,6 +512,7 @@ export class LlmClient {
   private recordSuccess(probe: boolean): void {
     if (probe) this.probeInFlight = false;
     this.consecutiveFailures = 0;
+    if (this.state !== 'closed') this.observer.llmCircuit?.('closed', { opened: false });
     this.state = 'closed';
   }
 
@@ -443,6 +521,7 @@ export class LlmClient {
     if (error instanceof LlmHttpError) {
       this.counters.httpStatus[error.status] = (this.counters.httpStatus[error.status] ?? 0) + 1;
     }
+    this.observer.llmError?.(error.kind, error instanceof LlmHttpError ? error.status : undefined);
     if (probe) this.probeInFlight = false;
     this.consecutiveFailures++;
     if (probe || (this.state === 'closed' && this.consecutiveFailures >= this.opts.breakerThreshold)) this.openCircuit();
@@ -453,11 +532,13 @@ export class LlmClient {
     this.state = 'open';
     this.openedAt = this.opts.now();
     this.counters.opened++;
+    this.observer.llmCircuit?.('open', { opened: true, probeAt: this.openedAt + this.opts.breakerCooldownMs });
   }
 
   private async attempt(messages: readonly ChatMessage[], deadline: number, callerSignal?: AbortSignal): Promise<string> {
     const probe = this.admit();
     this.counters.attempts++;
+    this.observer.llmAttempt?.();
     try {
       const content = await this.send(messages, Math.min(this.opts.timeoutMs, deadline - this.opts.now()), callerSignal);
       this.recordSuccess(probe);
@@ -474,38 +555,31 @@ export class LlmClient {
   }
 
   private async send(messages: readonly ChatMessage[], timeoutMs: number, callerSignal?: AbortSignal): Promise<string> {
+    // One signal for the whole attempt, reading the body included (the package's own timeout
+    // ends when the headers arrive).
     const timeout = AbortSignal.timeout(Math.max(1, timeoutMs));
     const signal = callerSignal ? AbortSignal.any([timeout, callerSignal]) : timeout;
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-    if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
-    const body = JSON.stringify({
-      model: this.opts.model,
-      messages: messages.map((m) => ({ role: m.role, content: m.content })),
-      temperature: 0,
-      max_tokens: this.opts.maxTokens,
-      stream: false,
-    });
-
-    let response: Response;
     let text: string;
     let complete: boolean;
     try {
-      response = await this.fetchImpl(this.url, { method: 'POST', headers, body, signal });
+      const response = await this.openai.chat.completions
+        .create(
+          { model: this.opts.model, messages: messages.map((m) => ({ role: m.role, content: m.content })), temperature: 0, max_tokens: this.opts.maxTokens, stream: false },
+          { signal, timeout: Math.max(1, timeoutMs), maxRetries: 0 },
+        )
+        .asResponse();
       ({ text, complete } = await readBodyCapped(response, this.opts.maxResponseBytes));
     } catch (err) {
       if (callerSignal?.aborted) throw callerSignal.reason;
-      if (timeout.aborted) throw new LlmTimeoutError(Math.round(timeoutMs));
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      const detail = cause?.code ?? cause?.message ?? (err as Error).message;
+      if (timeout.aborted || err instanceof APIConnectionTimeoutError || err instanceof APIUserAbortError) throw new LlmTimeoutError(Math.round(timeoutMs));
+      if (err instanceof APIError && err.status !== undefined) {
+        const retryAfterMs = err.status === 429 || err.status === 503 ? parseRetryAfter(err.headers?.get('retry-after') ?? null, this.opts.now()) : undefined;
+        const body = err.error !== undefined ? JSON.stringify(err.error) : err.message.replace(/^\d+\s*/, '');
+        throw new LlmHttpError(err.status, body.slice(0, BODY_EXCERPT), retryAfterMs);
+      }
+      const cause = (err as { cause?: { code?: string; message?: string; cause?: { code?: string; message?: string } } }).cause;
+      const detail = cause?.cause?.code ?? cause?.code ?? cause?.cause?.message ?? cause?.message ?? (err as Error).message;
       throw new LlmNetworkError(`LLM request to ${this.url} failed: ${detail}`, { cause: err });
-    }
-
-    if (!response.ok) {
-      const retryAfterMs =
-        response.status === 429 || response.status === 503
-          ? parseRetryAfter(response.headers.get('retry-after'), this.opts.now())
-          : undefined;
-      throw new LlmHttpError(response.status, text.slice(0, BODY_EXCERPT), retryAfterMs);
     }
     if (!complete) throw new LlmProtocolError(`LLM response body is larger than ${this.opts.maxResponseBytes} bytes`, false);
     return extractContent(text);

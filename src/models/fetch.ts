@@ -10,8 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import type { Config } from '../config.js';
-import { resolvePath } from '../config.js';
+import type { Config } from '../config/index.js';
+import { resolvePath } from '../config/index.js';
 import { MINILM_MANIFEST, isWeightsFile, type ManifestFile, type ModelManifest } from './manifest.js';
 import { findModelFile } from './sentence-model.js';
 

@@ -1,4 +1,4 @@
-import type { Vector } from '../embedders/types.js';
+import type { Vector } from '../embedding/types.js';
 
 /** The models logsift can train as a head (the `kind` of a logsift-head/v2 file). */
 export const HEAD_KINDS = ['softmax', 'naive-bayes', 'mlp'] as const;

@@ -5,10 +5,10 @@
  * be refused.
  */
 import { existsSync } from 'node:fs';
-import type { Config } from '../config.js';
-import { headPath, resolvePath } from '../config.js';
-import { embedderFingerprint } from '../embedders/index.js';
-import { lineFeaturesFingerprint } from '../pipeline/line-features.js';
+import type { Config } from '../config/index.js';
+import { headPath, resolvePath } from '../config/index.js';
+import { embedderFingerprint } from '../embedding/index.js';
+import { lineFeaturesFingerprint } from '../lines/feature-space.js';
 import { loadHead } from './head.js';
 
 export interface OnnxHeadStatus {
@@ -27,7 +27,7 @@ export async function onnxHeadStatus(config: Config): Promise<OnnxHeadStatus> {
   const path = headPath(config, 'onnx');
   let expected: string;
   try {
-    // Heads see the embedding plus the line's header features (src/pipeline/line-features.ts).
+    // Heads see the embedding plus the line's header features (src/lines/features.ts).
     expected = lineFeaturesFingerprint(await embedderFingerprint('onnx', config));
   } catch (err) {
     const message = `cannot use the transformer in ${resolvePath(config.embedder.modelDir)}: ${(err as Error).message}`;

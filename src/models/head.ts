@@ -1,11 +1,12 @@
 import { writeFile, rename } from 'node:fs/promises';
 import { z } from 'zod';
-import { readJsonFile } from '../json-file.js';
-import type { Embedder, Vector } from '../embedders/types.js';
+import { readJsonFile } from '../config/json-file.js';
+import type { Embedder, Vector } from '../embedding/types.js';
 import { MlpModel } from '../training/mlp.js';
 import { NaiveBayesModel } from '../training/naive-bayes.js';
 import { SoftmaxRegressionModel, transpose } from '../training/softmax-regression.js';
 import { softmax, type Head, type HeadKind, type TemperatureScaledHead } from './head-model.js';
+import { HeadError } from '../errors.js';
 
 /**
  * Head files and the loaded head the service uses. Two formats load:
@@ -81,7 +82,7 @@ export type HeadFileV2 = z.infer<typeof headFileV2Schema>;
 export type HeadFile = HeadFileV1 | HeadFileV2;
 export type EmbedderBinding = HeadFileV1['embedder'];
 
-export class HeadError extends Error {}
+export { HeadError } from '../errors.js';
 
 /** A trained model with the kind that names it in a head file. */
 export type TrainedHeadModel =

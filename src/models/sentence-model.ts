@@ -17,6 +17,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { MINILM_MANIFEST } from './manifest.js';
+import { SentenceModelError } from '../errors.js';
 
 /** sentence-transformers' pooling modes, in the order its Pooling module concatenates them. */
 export const POOLING_MODES = ['cls', 'max', 'mean', 'mean_sqrt_len_tokens', 'weightedmean', 'lasttoken'] as const;
@@ -54,7 +55,7 @@ export interface SentenceModelOverrides {
   readonly promptPrefix?: string;
 }
 
-export class SentenceModelError extends Error {}
+export { SentenceModelError } from '../errors.js';
 
 const modulesSchema = z.array(z.object({ path: z.string(), type: z.string() }));
 

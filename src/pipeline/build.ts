@@ -1,21 +1,30 @@
-import type { Config } from '../config.js';
-import { headPath, resolvePath } from '../config.js';
-import { createEmbedder, type EmbedderKind } from '../embedders/index.js';
-import { createLlmClient, type LlmClient } from '../llm/client.js';
-import { loadHead, type LoadedHead } from '../models/head.js';
+/**
+ * Builds the pipeline from configuration: the one module that reads the pipeline's files (regex
+ * rules, mask rules, header patterns, label definitions, the head) and hands their parsed JSON to
+ * each module's zod schema. Errors name the file; every one has status 422 (src/errors.ts), so a
+ * reload that meets one answers RELOAD_INVALID.
+ */
+import type { Config } from '../config/index.js';
+import { headPath, resolvePath } from '../config/index.js';
+import { readJsonFile } from '../config/json-file.js';
+import { createEmbedder, type EmbedderKind } from '../embedding/index.js';
+import { MicroBatchingEmbedder } from '../embedding/micro-batcher.js';
+import { HeaderPatternError, LabelDefinitionsError, MaskRuleError, RuleError } from '../errors.js';
+import { LineFeaturizer } from '../lines/features.js';
+import { compileHeaderPatterns, HeaderParser, type HeaderPattern } from '../lines/header.js';
+import { compileMasker, compileMaskRules, type MaskRule } from '../lines/masking.js';
+import { LinePreparer } from '../lines/prepare.js';
+import { createLlmClient } from '../llm/client.js';
 import { onnxHeadStatus } from '../models/head-status.js';
+import { loadHead, type LoadedHead } from '../models/head.js';
 import { transformerInstalled } from '../models/fetch.js';
-import { EmbeddingStage } from './embedding-stage.js';
-import { loadLabelDefinitions } from './label-definitions.js';
-import { LlmStage } from './llm-stage.js';
-import { Pipeline, type PipelineObserver } from './pipeline.js';
-import { compileMasker, loadMaskRules, type MaskRule } from './masking.js';
-import { HeaderParser, type HeaderPattern, loadHeaderPatterns } from './line-header.js';
-import { LineFeaturizer } from './line-features.js';
-import { LinePreparer } from './prepare.js';
-import { MicroBatchingEmbedder } from './micro-batcher.js';
-import { loadRules, RegexStage } from './regex-stage.js';
-import type { Stage } from './types.js';
+import { EmbeddingStage } from '../stages/embedding.js';
+import { parseLabelDefinitions, type LabelDefinitions } from '../stages/label-definitions.js';
+import { LlmStage } from '../stages/llm.js';
+import { compileRules, RegexStage, type CompiledRule } from '../stages/regex.js';
+import type { Stage } from '../stages/types.js';
+import type { PipelineObserver } from './observer.js';
+import { Pipeline } from './pipeline.js';
 
 /** What was loaded, for /readyz, logs and metrics. */
 export interface PipelineInfo {
@@ -34,11 +43,32 @@ export interface PipelineInfo {
   readonly loadMs: number;
 }
 
+/** A pipeline and what it was built from. Its stages and LLM client stay inside it. */
 export interface BuiltPipeline {
   readonly pipeline: Pipeline;
   readonly info: PipelineInfo;
-  readonly llmClient: LlmClient | null;
-  readonly llmStage: LlmStage;
+}
+
+// ---- The pipeline's files ----
+
+/** Reads and compiles an ordered regex rules file (configs/regex_rules.json). */
+export async function readRules(path: string): Promise<CompiledRule[]> {
+  return compileRules(await readJsonFile(path, (m) => new RuleError(m), `regex rules file not found: ${path}`), path);
+}
+
+/** Reads and compiles a mask rules file (configs/mask_rules.json). */
+export async function readMaskRules(path: string): Promise<MaskRule[]> {
+  return compileMaskRules(await readJsonFile(path, (m) => new MaskRuleError(m), `mask rules file not found: ${path}`), path);
+}
+
+/** Reads and compiles a header patterns file (configs/header_patterns.json). */
+export async function readHeaderPatterns(path: string): Promise<HeaderPattern[]> {
+  return compileHeaderPatterns(await readJsonFile(path, (m) => new HeaderPatternError(m), `header patterns file not found: ${path}`), path);
+}
+
+/** Reads and validates a label definitions file (configs/labels.json). */
+export async function readLabelDefinitions(path: string): Promise<LabelDefinitions> {
+  return parseLabelDefinitions(await readJsonFile(path, (m) => new LabelDefinitionsError(m), `label definitions file not found: ${path}`), path);
 }
 
 /**
@@ -58,9 +88,12 @@ export async function chooseEmbedder(config: Config): Promise<{ kind: EmbedderKi
 }
 
 /** Header parsing and masking as configured (the service, training and evaluation share it). */
-export function createPreparer(config: Config): LinePreparer {
-  const headerPatterns = loadHeaderPatterns(resolvePath(config.pipeline.headerPatternsPath));
-  return preparerOf(headerPatterns, loadMaskRules(resolvePath(config.pipeline.maskRulesPath)), config);
+export async function createPreparer(config: Config): Promise<LinePreparer> {
+  const [headerPatterns, maskRules] = await Promise.all([
+    readHeaderPatterns(resolvePath(config.pipeline.headerPatternsPath)),
+    readMaskRules(resolvePath(config.pipeline.maskRulesPath)),
+  ]);
+  return preparerOf(headerPatterns, maskRules, config);
 }
 
 function preparerOf(headerPatterns: readonly HeaderPattern[], maskRules: readonly MaskRule[], config: Config): LinePreparer {
@@ -69,7 +102,7 @@ function preparerOf(headerPatterns: readonly HeaderPattern[], maskRules: readonl
 
 /** The head's features for the named embedder, as configured. */
 export async function createFeaturizer(kind: EmbedderKind, config: Config): Promise<LineFeaturizer> {
-  return new LineFeaturizer(await createEmbedder(kind, config), createPreparer(config));
+  return new LineFeaturizer(await createEmbedder(kind, config), await createPreparer(config));
 }
 
 export interface BuildOverrides {
@@ -77,23 +110,26 @@ export interface BuildOverrides {
   readonly head?: { head: LoadedHead; path: string };
   /** Keep only these stages (evaluating one stage alone). */
   readonly stages?: readonly Stage<never>['name'][];
-  /** Stage timings (the server's metrics). */
+  /** Told about stage calls, cache hits, LLM calls and answers (the server's metrics). */
   readonly observer?: PipelineObserver;
 }
 
 /** Loads rules, embedder, head and LLM client from configuration and composes the stages. */
 export async function buildPipeline(config: Config, overrides: BuildOverrides = {}): Promise<BuiltPipeline> {
   const started = performance.now();
+  const { observer } = overrides;
   const { kind, reason } = overrides.head
     ? { kind: overrides.head.head.embedderKind, reason: 'head given' }
     : await chooseEmbedder(config);
-  const rules = await loadRules(resolvePath(config.regex.rulesPath));
   const path = overrides.head?.path ?? headPath(config, kind);
-  const head: LoadedHead = overrides.head?.head ?? (await loadHead(path));
-  const maskRules = loadMaskRules(resolvePath(config.pipeline.maskRulesPath));
-  const headerPatterns = loadHeaderPatterns(resolvePath(config.pipeline.headerPatternsPath));
+  const [rules, head, maskRules, headerPatterns, labelDefinitions] = await Promise.all([
+    readRules(resolvePath(config.regex.rulesPath)),
+    overrides.head?.head ?? loadHead(path),
+    readMaskRules(resolvePath(config.pipeline.maskRulesPath)),
+    readHeaderPatterns(resolvePath(config.pipeline.headerPatternsPath)),
+    readLabelDefinitions(resolvePath(config.pipeline.labelsPath)),
+  ]);
   const preparer = preparerOf(headerPatterns, maskRules, config);
-  const labelDefinitions = await loadLabelDefinitions(resolvePath(config.pipeline.labelsPath));
   const created = await createEmbedder(kind, config);
   // The lexical embedder costs microseconds a line: a batching window would only add latency.
   const { batchWindowMs, batchSize } = config.embedder;
@@ -101,8 +137,14 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
     kind === 'onnx' && batchWindowMs > 0 ? new MicroBatchingEmbedder(created, { windowMs: batchWindowMs, maxBatch: batchSize * 8 }) : created;
   const features = new LineFeaturizer(embedder, preparer);
   const regexStage = new RegexStage(rules);
-  const embeddingStage = new EmbeddingStage(features, head, config.pipeline.confidenceThreshold, config.pipeline.unclassifiedLabel);
-  const llmClient = createLlmClient(config.llm);
+  let embeddingStage: EmbeddingStage;
+  try {
+    embeddingStage = new EmbeddingStage(features, head, config.pipeline.confidenceThreshold, config.pipeline.unclassifiedLabel);
+  } catch (err) {
+    await features.close();
+    throw err;
+  }
+  const llmClient = createLlmClient(config.llm, { observer });
   // The LLM may answer with any label the service knows: the head's and the rules'.
   const labels = [...new Set([...head.labels, ...regexStage.labels])];
   const llmStage = new LlmStage({
@@ -112,6 +154,7 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
     unclassifiedLabel: config.pipeline.unclassifiedLabel,
     confidence: config.llm.confidence,
     cacheSize: config.llm.cacheSize,
+    observer,
   });
   const keep = (name: Stage<never>['name']): boolean => !overrides.stages || overrides.stages.includes(name);
   const modelStages: Stage[] = [embeddingStage, llmStage].filter((s) => keep(s.name));
@@ -127,12 +170,10 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
     unclassifiedLabel: config.pipeline.unclassifiedLabel,
     cacheSize: config.pipeline.cacheSize,
     preparer,
-    observer: overrides.observer,
+    observer,
   });
   return {
     pipeline,
-    llmClient,
-    llmStage,
     info: {
       embedder: { kind, fingerprint: features.fingerprint, reason },
       head: { path, labels: head.labels, trainedOn: head.training?.dataSha256 },

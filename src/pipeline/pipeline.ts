@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
-import type { LinePreparer } from './prepare.js';
-import type { Decision, LogRecord, PreparedRecord, Stage, StageName, Verdict } from './types.js';
+import type { LinePreparer } from '../lines/prepare.js';
+import type { Decision, LogRecord, PreparedRecord, Stage, StageName, Verdict } from '../stages/types.js';
+import type { PipelineObserver } from './observer.js';
 
 export interface PipelineOptions {
   /** Stages that see each row's own message and run on every row before the cache (the rules). */
@@ -23,11 +24,7 @@ export interface PipelineOptions {
   readonly observer?: PipelineObserver;
 }
 
-/** Hooks for metrics, so the pipeline needs no metrics library of its own. */
-export interface PipelineObserver {
-  /** One stage.classify call: how many records it was given, how long it took, whether it threw. */
-  stageCall?(stage: StageName, records: number, seconds: number, failed: boolean): void;
-}
+export type { PipelineObserver };
 
 export interface PipelineStats {
   rows: number;
@@ -117,6 +114,8 @@ export class Pipeline {
 
     // The rest: one representative record per distinct prepared line; the others copy its decision.
     const pending = new Map<string, { record: PreparedRecord; rows: number[] }>();
+    let hits = 0;
+    let misses = 0;
     for (let i = 0; i < records.length; i++) {
       if (decisions[i]) continue;
       const record = records[i];
@@ -124,10 +123,10 @@ export class Pipeline {
       const cached = this.cache?.get(key);
       if (cached) {
         decisions[i] = cached;
-        this.stats.cacheHits++;
+        hits++;
         continue;
       }
-      this.stats.cacheMisses++;
+      misses++;
       const entry = pending.get(key);
       if (entry) {
         entry.rows.push(i);
@@ -135,6 +134,9 @@ export class Pipeline {
       } else pending.set(key, { record: { source: record.source, message: prepared[i].text, line: prepared[i].line }, rows: [i] });
     }
 
+    this.stats.cacheHits += hits;
+    this.stats.cacheMisses += misses;
+    this.options.observer?.cache?.(hits, misses);
     const keys = [...pending.keys()];
     const unique = keys.map((k) => pending.get(k)!.record);
     this.stats.decided += unique.length;

@@ -60,7 +60,7 @@ type LevelWeights = Partial<Record<Level, number>>;
 
 /** Levels a line of each label is logged at, unless its family or template says otherwise. */
 export const DEFAULT_LEVELS: Readonly<Record<CorpusLabel, LevelWeights>> = {
-  'System Notification': { info: 0.78, debug: 0.1, notice: 0.05, warn: 0.06, trace: 0.01 },
+  'System Notification': { info: 0.74, debug: 0.1, notice: 0.05, warn: 0.1, trace: 0.01 },
   Error: { error: 0.55, warn: 0.33, info: 0.08, critical: 0.02, fatal: 0.02 },
   'Critical Error': { fatal: 0.28, critical: 0.25, error: 0.37, warn: 0.05, info: 0.05 },
   'Security Alert': { warn: 0.35, error: 0.2, info: 0.3, notice: 0.1, critical: 0.05 },

@@ -1,5 +1,5 @@
-import type { Vector } from '../embedders/types.js';
-import type { LineFeaturizer } from '../pipeline/line-features.js';
+import type { Vector } from '../embedding/types.js';
+import type { LineFeaturizer } from '../lines/features.js';
 
 /**
  * The features every trained head sees — `logsift train`, `logsift eval` and `eval --compare` all

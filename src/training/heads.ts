@@ -1,4 +1,4 @@
-import type { Vector } from '../embedders/types.js';
+import type { Vector } from '../embedding/types.js';
 import type { HeadKind } from '../models/head-model.js';
 import type { TrainedHeadModel } from '../models/head.js';
 import { fitMlp } from './mlp.js';
@@ -10,8 +10,8 @@ import { fitSoftmaxRegression, fitTemperature, SoftmaxRegressionModel } from './
  * then calibrates it with a temperature fitted on a validation slice: what `logsift train` and
  * `logsift eval --compare` both call, so a compared head is exactly the head train would write.
  */
-export type ClassWeighting = 'balanced' | 'sqrt' | 'none';
-export const CLASS_WEIGHTINGS: readonly ClassWeighting[] = ['balanced', 'sqrt', 'none'];
+export type ClassWeighting = 'balanced' | 'sqrt' | 'fourth-root' | 'none';
+export const CLASS_WEIGHTINGS: readonly ClassWeighting[] = ['balanced', 'sqrt', 'fourth-root', 'none'];
 
 /**
  * Per-class weights from the fitting rows' labels. `balanced`: n / (classes × count), scikit-learn's
@@ -23,8 +23,10 @@ export function classWeights(ys: readonly number[], classes: number, weighting: 
   for (const y of ys) counts[y]++;
   if (weighting === 'balanced') return counts.map((c) => (c === 0 ? 0 : ys.length / (classes * c)));
   // sqrt: halfway (on a log scale) between the data's own mix and balanced — rare labels are not
-  // drowned, yet the head keeps the prior that routine lines are the common case.
-  const raw = counts.map((c) => (c === 0 ? 0 : 1 / Math.sqrt(c)));
+  // drowned, yet the head keeps the prior that routine lines are the common case. fourth-root: a
+  // quarter of the way, closer to the corpus mix (which follows real logs).
+  const power = weighting === 'sqrt' ? 0.5 : 0.25;
+  const raw = counts.map((c) => (c === 0 ? 0 : c ** -power));
   let mean = 0;
   for (let c = 0; c < classes; c++) mean += raw[c] * counts[c];
   mean /= ys.length || 1;

@@ -1,5 +1,5 @@
-import type { Vector } from '../embedders/types.js';
-import { isSparse } from '../embedders/types.js';
+import type { Vector } from '../embedding/types.js';
+import { isSparse } from '../embedding/types.js';
 import { softmax, type TemperatureScaledHead } from '../models/head-model.js';
 import { mulberry32, shuffle } from './random.js';
 

@@ -1,4 +1,4 @@
-import { maskMessage } from '../pipeline/masking.js';
+import { maskMessage } from '../lines/masking.js';
 import { mulberry32, shuffle } from './random.js';
 
 export type SplitKind = 'random' | 'group';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { LineFeaturizer } from '../pipeline/line-features.js';
+import type { LineFeaturizer } from '../lines/features.js';
 import { argmax, type HeadKind } from '../models/head-model.js';
 import { headFileFor, LoadedHead, type HeadFile } from '../models/head.js';
 import type { LabelledLogRow } from './dataset.js';

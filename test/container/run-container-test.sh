@@ -200,7 +200,7 @@ SHAPED="$ROOT/../shared/models/minilm-l6-shaped-random"
 if [ -f "$SHAPED/onnx/model_quantized.onnx" ]; then
   step "onnx embedder inside the image (random-weight test model, mounted read-only)"
   if out=$($ENGINE run --rm --network none -v "$SHAPED:/test-model:ro" "$IMAGE" node --input-type=module -e "
-      const { createOnnxEmbedder } = await import('/app/dist/embedders/onnx.js');
+      const { createOnnxEmbedder } = await import('/app/dist/embedding/onnx.js');
       const e = await createOnnxEmbedder({ modelDir: '/test-model', modelFile: 'onnx/model_quantized.onnx', threads: 1, maxSeqLength: 64, batchSize: 8 });
       const v = await e.embed(['disk full on /var', 'user 42 logged in']);
       const norm = Math.hypot(...v[0]);

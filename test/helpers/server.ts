@@ -4,9 +4,9 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, type Config, type ConfigInput } from '../../src/config.js';
+import { loadConfig, type Config, type ConfigInput } from '../../src/config/index.js';
 import { buildPipeline, type BuiltPipeline } from '../../src/pipeline/build.js';
-import { buildServer } from '../../src/server.js';
+import { buildServer } from '../../src/http/app.js';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Writable, type Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
@@ -75,7 +75,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const pipeline = options.withPipeline === false || options.ownPipeline ? undefined : await pipelineFor(config);
   const app = await buildServer({ config, pipeline, log: options.log });
   // A pipeline of its own, built by the server: its stage timings feed this server's metrics.
-  if (options.ownPipeline && options.withPipeline !== false) app.classifier.current = await app.buildPipeline();
+  if (options.ownPipeline && options.withPipeline !== false) await app.classifier.load();
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as AddressInfo).port;
   return {

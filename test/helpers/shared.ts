@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PROJECT_ROOT } from '../../src/config.js';
+import { PROJECT_ROOT } from '../../src/config/index.js';
 
 /**
  * The machine's read-only shared folder: `../shared` next to a checkout, `../../shared` for a

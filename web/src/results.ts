@@ -2,8 +2,8 @@
  * The labelled rows as they stream in, with running counts for the charts, and the filtered and
  * sorted view of them the table shows.
  */
-import { CsvReader } from './csv';
-import { ERROR_KEY } from './colors';
+import { CsvReader } from './csv.js';
+import { ERROR_KEY } from './colors.js';
 
 export interface Row {
   /** 1-based data row number (input order). */

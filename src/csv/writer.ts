@@ -1,0 +1,58 @@
+/**
+ * Rows → the labelled CSV's bytes: the input's columns, then ours; one CSV string per batch (far
+ * fewer stream chunks and writes than one per row); cells that a spreadsheet would run as a
+ * formula neutralised. Nothing else: which rows and decisions go out is the batch driver's
+ * (pipeline/run.ts).
+ */
+import { stringify } from 'csv-stringify/sync';
+
+export const OUTPUT_COLUMNS = ['target_label', 'label_stage', 'confidence'] as const;
+
+/** One output row as the writer needs it (pipeline/run.ts OutputRow<string[]>). */
+export interface LabelledRow {
+  /** The input row's fields; unset or short for an `error` row (padded with empty cells). */
+  readonly cells: readonly string[] | undefined;
+  readonly decision: { readonly label: string; readonly stage: string; readonly confidence: number };
+}
+
+export interface WriterOptions {
+  /** Prefix cells starting with = + - @ (and tab/CR) with a quote so spreadsheets do not run them. Default true. */
+  readonly neutraliseFormulas?: boolean;
+}
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * The output header: the input's columns in order, then ours. An input column that already
+ * bears one of our names is kept as `input_<name>` so no value is lost or overwritten.
+ */
+export function outputHeader(header: readonly string[]): string[] {
+  const ours = new Set<string>(OUTPUT_COLUMNS);
+  return [...header.map((h) => (ours.has(h.trim().toLowerCase()) ? `input_${h}` : h)), ...OUTPUT_COLUMNS];
+}
+
+/**
+ * The labelled CSV as text chunks: the header goes out with the first batch (so that an input
+ * failing before then can still be answered with a 4xx), then one chunk per batch.
+ */
+export async function* labelledCsv(header: readonly string[], batches: AsyncIterable<readonly LabelledRow[]>, options: WriterOptions = {}): AsyncGenerator<string> {
+  const width = header.length;
+  const neutralise = options.neutraliseFormulas ?? true;
+  const safe = (cell: string) => (neutralise && FORMULA_START.test(cell) ? `'${cell}` : cell);
+  // Header cells are cells too: a spreadsheet runs `=cmd|x` in the first line as readily.
+  let pendingHeader: string | undefined = stringify([outputHeader(header).map(safe)]);
+  const record = ({ cells, decision }: LabelledRow): string[] => {
+    const fields = (cells ?? []).slice(0, width);
+    while (fields.length < width) fields.push('');
+    return [...fields.map(safe), safe(decision.label), decision.stage, formatConfidence(decision.confidence)];
+  };
+  for await (const batch of batches) {
+    const text = (pendingHeader ?? '') + (batch.length ? stringify(batch.map(record)) : '');
+    pendingHeader = undefined;
+    if (text) yield text;
+  }
+}
+
+function formatConfidence(c: number): string {
+  return (Math.round(c * 10_000) / 10_000).toString();
+}

@@ -1,0 +1,34 @@
+import type { Config } from '../config/index.js';
+import { resolvePath } from '../config/index.js';
+import { sentenceModelFingerprintOf } from '../models/sentence-model.js';
+import { LexicalEmbedder } from './lexical.js';
+import type { OnnxEmbedderOptions } from './onnx.js';
+import type { Embedder } from './types.js';
+
+export type EmbedderKind = 'onnx' | 'lexical';
+
+/** Builds the named embedder from configuration. `onnx` is loaded lazily: it pulls in onnxruntime. */
+export async function createEmbedder(kind: EmbedderKind, config: Config): Promise<Embedder> {
+  return createBase(kind, config);
+}
+
+/**
+ * The fingerprint createEmbedder(kind, config) would give, without loading a model (for onnx:
+ * the folder's settings and the model file's SHA-256), so a head can be checked before start-up.
+ */
+export async function embedderFingerprint(kind: EmbedderKind, config: Config): Promise<string> {
+  return kind === 'lexical' ? new LexicalEmbedder().fingerprint : sentenceModelFingerprintOf(resolvePath(config.embedder.modelDir), onnxOptions(config));
+}
+
+function onnxOptions(config: Config): OnnxEmbedderOptions {
+  const { modelDir, modelFile, threads, maxSeqLength, batchSize, promptPrefix } = config.embedder;
+  return { modelDir: resolvePath(modelDir), modelFile, threads, maxSeqLength, batchSize, promptPrefix };
+}
+
+async function createBase(kind: EmbedderKind, config: Config): Promise<Embedder> {
+  if (kind === 'lexical') return new LexicalEmbedder();
+  const options = onnxOptions(config);
+  if (config.embedder.workerThread) return (await import('./onnx-thread.js')).createOnnxThreadEmbedder(options);
+  const { createOnnxEmbedder } = await import('./onnx.js');
+  return createOnnxEmbedder(options);
+}

@@ -1,0 +1,148 @@
+import type { Embedder, SparseVector } from './types.js';
+
+/**
+ * `lexical`: hashed word uni/bi-grams and character n-grams, log-scaled and L2-normalised.
+ * Needs no downloaded weights, is deterministic, and costs microseconds per line, so the
+ * service always starts and a head can be trained anywhere.
+ */
+export interface LexicalOptions {
+  /** Number of hash buckets (power of two). */
+  readonly dimension?: number;
+  readonly charNgramMin?: number;
+  readonly charNgramMax?: number;
+}
+
+const DEFAULTS = { dimension: 1 << 15, charNgramMin: 3, charNgramMax: 5 } as const;
+
+// Variable parts become placeholder tokens so features describe the template, not the values.
+const TOKEN = /[a-z]+|\d+/g;
+// Identifiers in logs are camelCase or PascalCase (setLightsOn, QuorumCnxManager, HTTPServer): split
+// them into words so "cancelTimer" and "cancel timer" share features. Two passes: lower→Upper, and
+// the end of an acronym (HTTPServer → HTTP Server).
+const CAMEL_LOWER_UPPER = /([a-z\d])([A-Z])/g;
+const CAMEL_ACRONYM_END = /([A-Z]+)([A-Z][a-z])/g;
+const MAX_CHARS = 2000;
+
+/** FNV-1a, 32-bit, over UTF-16 code units: fast and stable across platforms. */
+function fnv1a(text: string, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function fnvStart(seed: number): number {
+  return (0x811c9dc5 ^ seed) >>> 0;
+}
+function fnvStep(h: number, text: string, from: number, to: number): number {
+  for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h;
+}
+function fnvFinish(h: number): number {
+  return h >>> 0;
+}
+
+export class LexicalEmbedder implements Embedder {
+  readonly kind = 'lexical' as const;
+  readonly dimension: number;
+  readonly fingerprint: string;
+  private readonly mask: number;
+  private readonly nMin: number;
+  private readonly nMax: number;
+
+  constructor(options: LexicalOptions = {}) {
+    const { dimension, charNgramMin, charNgramMax } = { ...DEFAULTS, ...options };
+    if (!Number.isInteger(Math.log2(dimension))) throw new Error(`lexical dimension must be a power of two, got ${dimension}`);
+    this.dimension = dimension;
+    this.mask = dimension - 1;
+    this.nMin = charNgramMin;
+    this.nMax = charNgramMax;
+    this.fingerprint = `lexical:v2:d${dimension}:c${charNgramMin}-${charNgramMax}`;
+  }
+
+  async embed(texts: readonly string[]): Promise<SparseVector[]> {
+    return texts.map((t) => this.embedOne(t));
+  }
+
+  /** Per-bucket counts of the line being embedded, and the buckets it touched (reset after each line). */
+  private scratch?: Int32Array;
+  private touched = new Uint32Array(1024);
+
+  /**
+   * Synchronous core, exposed for the trainer and benchmarks. Features are hashed in place (no
+   * n-gram strings are built) into a reusable count array; the result is the same, bit for bit,
+   * as hashing each feature string with fnv1a.
+   */
+  embedOne(text: string): SparseVector {
+    const counts = (this.scratch ??= new Int32Array(this.dimension));
+    let touched = this.touched;
+    let nTouched = 0;
+    const bucketMask = this.mask;
+    const add = (h: number): void => {
+      const index = h & bucketMask;
+      // The top bit picks a sign so that collisions cancel out on average.
+      const before = counts[index];
+      if (before === 0) {
+        // A bucket may return to 0 and be touched again: duplicates are dropped below.
+        if (nTouched === touched.length) {
+          const grown = new Uint32Array(touched.length * 2);
+          grown.set(touched);
+          this.touched = touched = grown;
+        }
+        touched[nTouched++] = index;
+      }
+      counts[index] = before + (h & 0x80000000 ? -1 : 1);
+    };
+
+    const lower = text.slice(0, MAX_CHARS).replace(CAMEL_LOWER_UPPER, '$1 $2').replace(CAMEL_ACRONYM_END, '$1 $2').toLowerCase();
+    const tokens = (lower.match(TOKEN) ?? []).map((t) => (t.charCodeAt(0) <= 57 ? '0' : t));
+    let previous = '^';
+    for (const token of tokens) {
+      add(fnv1a(token, 1));
+      // `${previous} ${token}`
+      add(fnvFinish(fnvStep(fnvStep(fnvStep(fnvStart(2), previous, 0, previous.length), ' ', 0, 1), token, 0, token.length)));
+      previous = token;
+      const len = token.length;
+      if (len < 3) continue;
+      // Character n-grams of `<${token}>`: position k of the padded token is '<', token[k-1] or '>'.
+      const paddedLength = len + 2;
+      for (let n = this.nMin; n <= this.nMax; n++) {
+        for (let i = 0; i + n <= paddedLength; i++) {
+          let h = fnvStart(3);
+          for (let k = i; k < i + n; k++) {
+            const c = k === 0 ? 60 : k === paddedLength - 1 ? 62 : token.charCodeAt(k - 1);
+            h = Math.imul(h ^ c, 0x01000193);
+          }
+          add(fnvFinish(h));
+        }
+      }
+    }
+    if (tokens.length > 0) add(fnv1a(`${previous} $`, 2));
+
+    let count = 0;
+    const picked = new Uint32Array(nTouched);
+    for (let i = 0; i < nTouched; i++) {
+      const index = touched[i];
+      if (counts[index] !== 0) picked[count++] = index;
+    }
+    const indices = picked.subarray(0, count).sort();
+    // Drop duplicates (a bucket that went back to 0 and was touched again), then read and reset.
+    let unique = 0;
+    for (let i = 0; i < count; i++) if (i === 0 || indices[i] !== indices[i - 1]) indices[unique++] = indices[i];
+    const out = indices.slice(0, unique);
+    const values = new Float32Array(unique);
+    let norm = 0;
+    for (let i = 0; i < unique; i++) {
+      const c = counts[out[i]];
+      const v = Math.sign(c) * Math.log1p(Math.abs(c));
+      values[i] = v;
+      norm += v * v;
+    }
+    for (let i = 0; i < nTouched; i++) counts[touched[i]] = 0;
+    norm = Math.sqrt(norm) || 1;
+    for (let i = 0; i < values.length; i++) values[i] /= norm;
+    return { indices: out, values };
+  }
+}

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from '../config/index.js';
+import { buildPipeline, type BuiltPipeline } from '../pipeline/build.js';
+import { errorsPlugin } from './errors.js';
+import { authPlugin } from './plugins/auth.js';
+import { consolePlugin } from './plugins/console.js';
+import { classifierPlugin } from './plugins/classifier.js';
+import { clientErrorHandler, connectionFaultsPlugin } from './plugins/connection-faults.js';
+import { docsPlugin } from './plugins/docs.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { protectionPlugin } from './plugins/protection.js';
+import { RequestLogController, redactUrl } from './plugins/request-log.js';
+import { adminRoutes } from './routes/admin.js';
+import { classifyRoutes } from './routes/classify.js';
+import { healthRoutes } from './routes/health.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The message of a 4xx answer, for the request's log line. */
+    clientError?: string;
+  }
+}
+
+export interface ServerOptions {
+  readonly config: Config;
+  readonly version?: string;
+  /** A pipeline already loaded (tests share one between servers; it stays theirs to close); otherwise `app.classifier.load()`. */
+  readonly pipeline?: BuiltPipeline;
+  /** Reload on SIGHUP (the served process). */
+  readonly reloadOnSighup?: boolean;
+  /** Where logs go (tests capture them); default stdout at config.server.logLevel. */
+  readonly log?: { stream: NodeJS.WritableStream; level?: Config['server']['logLevel'] };
+}
+
+/** An incoming x-request-id is kept when it is short and plain (no log injection); else a UUID. */
+const REQUEST_ID = /^[\w.:@-]{1,128}$/;
+
+/** The service: Fastify with its plugins and routes, nothing else. */
+export async function buildServer({ config, version = '0.0.0', pipeline, log, reloadOnSighup = false }: ServerOptions): Promise<FastifyInstance> {
+  const { server } = config;
+  const headersTimeout = server.requestTimeoutMs > 0 ? Math.min(server.headersTimeoutMs, server.requestTimeoutMs) : server.headersTimeoutMs;
+  const app = Fastify({
+    logger: {
+      level: log?.level ?? server.logLevel,
+      ...(log && { stream: log.stream }),
+      redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization'], censor: '[redacted]' },
+      // A key sent in the query string (`?api_key=…`) is never logged: query values are redacted.
+      serializers: {
+        req: (req: { method?: string; url?: string; hostname?: string; ip?: string }) => ({ method: req.method, url: redactUrl(req.url ?? ''), host: req.hostname, remoteAddress: req.ip }),
+      },
+    },
+    logController: new RequestLogController(),
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // Slow clients: headers must arrive within headersTimeout, the whole body within
+    // requestTimeout; a connection silent both ways for connectionTimeout is closed.
+    requestTimeout: server.requestTimeoutMs,
+    connectionTimeout: server.connectionTimeoutMs,
+    http: { headersTimeout, requestTimeout: server.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
+    // Uploads are streamed; this limit only guards the small JSON bodies Fastify buffers itself.
+    bodyLimit: 1024 * 1024,
+    // A timeout or unreadable bytes while an answer is streaming must not write a raw status
+    // line into it: the answer reports the fault, then the connection closes.
+    clientErrorHandler: clientErrorHandler({ headersTimeoutMs: headersTimeout, requestTimeoutMs: server.requestTimeoutMs }),
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  await app.register(errorsPlugin);
+  // First: @fastify/swagger documents the routes registered after it (every one, /metrics too).
+  await app.register(docsPlugin, { version });
+  await app.register(metricsPlugin, { expose: config.metrics.enabled, protect: config.auth.protectMetrics });
+  const observer = app.metrics.observer;
+  await app.register(classifierPlugin, { build: () => buildPipeline(config, { observer }), observer, initial: pipeline, reloadOnSighup });
+  await app.register(connectionFaultsPlugin);
+  await app.register(protectionPlugin, { config, observer });
+  await app.register(authPlugin, config.auth);
+
+  await app.register(consolePlugin);
+  await app.register(healthRoutes);
+  await app.register(adminRoutes);
+  await app.register(classifyRoutes, {
+    batchSize: config.pipeline.batchSize,
+    maxUploadBytes: server.maxUploadBytes,
+    maxRows: server.maxRows,
+    maxMessageChars: server.maxMessageChars,
+    maxRecordBytes: server.maxRecordBytes,
+    maxColumns: server.maxColumns,
+    neutraliseFormulas: server.neutraliseFormulas,
+    observer,
+  });
+  return app;
+}

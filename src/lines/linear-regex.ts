@@ -1,0 +1,78 @@
+/**
+ * The one way user-supplied patterns are compiled (regex rules, mask rules, header patterns):
+ * on RE2 (the `re2` bindings), whose matching time is linear in the input whatever the pattern.
+ * V8's backtracking engine can take seconds on one line (`(a|a)+$`, or merely quadratic rules
+ * on a 100 KB line), and no static check finds every such pattern; RE2 has no such patterns.
+ *
+ * The syntax is JavaScript's, without what needs backtracking: lookahead, lookbehind and
+ * backreferences are refused at start-up with the file and rule named. `\s`, `\S` and `.` keep
+ * their JavaScript meaning (RE2's own `\s` is ASCII-only and its `.` only stops at `\n`);
+ * `\d`, `\w` and `\b` are ASCII in both. Other differences: `^`/`$` with the `m` flag break
+ * lines at `\n` only, and `i` folds a few non-ASCII letters more (the Kelvin sign matches `k`).
+ *
+ * Cost: RE2 converts a string argument to UTF-8 on every call, which is most of the time a
+ * short line takes. To run several patterns over one text, pass `Buffer.from(text)` once
+ * (offsets in results are then bytes).
+ */
+import RE2 from 're2';
+import { PatternError as LinearRegexError } from '../errors.js';
+
+/** A compiled pattern: RegExp's test/exec/lastIndex, and usable with String#replace/match/split. */
+export type LinearRegExp = RE2;
+
+/** A pattern RE2 cannot run, or that does not compile (PATTERN_INVALID, 422). */
+export { PatternError as LinearRegexError } from '../errors.js';
+
+/** JavaScript's \s (WhiteSpace and LineTerminator): \pZ is every Zs, Zl and Zp character. */
+const JS_SPACE = '\\t\\n\\v\\f\\r\\x{feff}\\pZ';
+/** JavaScript's `.` without the s flag: anything but a line terminator. */
+const JS_DOT = '[^\\n\\r\\x{2028}\\x{2029}]';
+
+/**
+ * Rewrites `\s`, `\S` and `.` of a JavaScript pattern into RE2 syntax with the same meaning.
+ * Escapes are copied as they are (so `\\s` stays a backslash and an `s`); inside a character
+ * class `\s` becomes its members, and `\S` stays RE2's (a class cannot subtract in RE2).
+ */
+function toRe2Source(source: string, dotAll: boolean): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\' && i + 1 < source.length) {
+      const next = source[++i];
+      if (next === 's') out += inClass ? JS_SPACE : `[${JS_SPACE}]`;
+      else if (next === 'S' && !inClass) out += `[^${JS_SPACE}]`;
+      else out += c + next;
+      continue;
+    }
+    if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '.' && !dotAll) {
+      out += JS_DOT;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+/** RE2's message for a construct it lacks, said in terms of the pattern's author. */
+function explain(message: string): string {
+  if (/invalid perl operator: \(\?<[=!]/.test(message)) return `lookbehind is not supported by the linear-time engine (RE2) (${message})`;
+  if (/invalid perl operator: \(\?[=!]/.test(message)) return `lookahead is not supported by the linear-time engine (RE2) (${message})`;
+  if (/invalid escape sequence: \\(?:[1-9]|k)/.test(message)) return `backreferences are not supported by the linear-time engine (RE2) (${message})`;
+  return message;
+}
+
+/**
+ * Compiles `source` (JavaScript syntax, no lookaround or backreferences) with JavaScript
+ * `flags` (g i m s u y d) for linear-time matching. Throws LinearRegexError starting with
+ * `where` (e.g. `configs/regex_rules.json: rule http-request-line`) when RE2 cannot take it.
+ */
+export function compileLinear(source: string, flags: string, where: string): LinearRegExp {
+  try {
+    return new RE2(toRe2Source(source, flags.includes('s')), flags);
+  } catch (err) {
+    throw new LinearRegexError(`${where}: pattern /${source}/ cannot be used: ${explain((err as Error).message)}`);
+  }
+}
