@@ -36,7 +36,7 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip \
     npm_config_audit=false
 
 # ---------------------------------------------------------------------------------------------
-# build: all dependencies, TypeScript → dist/
+# build: all dependencies, TypeScript → dist/, the web console → dist/web/
 FROM base AS build
 # re2 (the linear-time regex engine for user patterns) is a C++ addon: when no prebuilt binary can
 # be downloaded, its install script builds it with node-gyp, which needs python3, make and g++,
@@ -53,7 +53,10 @@ RUN nodedir=$(node -p 'require("path").resolve(process.execPath, "../..")'); \
  && strip --strip-unneeded node_modules/re2/build/Release/re2.node
 COPY tsconfig.json ./
 COPY src ./src
-RUN npm run build
+# The web console (web/ → dist/web: esbuild bundle, served at / by src/http/plugins/console.ts).
+COPY web ./web
+RUN npm run build \
+ && test -f dist/web/index.html
 
 # ---------------------------------------------------------------------------------------------
 # inputs: optional parts of the build context (models-mirror/, models/) gathered into fixed

@@ -4,6 +4,7 @@ import type { Config } from '../config/index.js';
 import { buildPipeline, type BuiltPipeline } from '../pipeline/build.js';
 import { errorsPlugin } from './errors.js';
 import { authPlugin } from './plugins/auth.js';
+import { consolePlugin } from './plugins/console.js';
 import { classifierPlugin } from './plugins/classifier.js';
 import { clientErrorHandler, connectionFaultsPlugin } from './plugins/connection-faults.js';
 import { docsPlugin } from './plugins/docs.js';
@@ -79,6 +80,7 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log, re
   await app.register(protectionPlugin, { config, observer });
   await app.register(authPlugin, config.auth);
 
+  await app.register(consolePlugin);
   await app.register(healthRoutes);
   await app.register(adminRoutes);
   await app.register(classifyRoutes, {

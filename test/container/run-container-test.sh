@@ -2,6 +2,7 @@
 # Container smoke test: builds the image from the Dockerfile, runs it and checks that
 #   - the service runs as a non-root user,
 #   - the image's HEALTHCHECK (GET /readyz) passes,
+#   - the web console (built into dist/web) is served at /,
 #   - POST /classify (multipart, field "file") returns the CSV with the three new columns and one
 #     row per input row,
 #   - `stop` (SIGTERM) sent while a large upload is being classified lets that request finish
@@ -167,6 +168,18 @@ else
 fi
 readyz=$(curl -sS --max-time 5 "http://127.0.0.1:$PORT/readyz" || true)
 echo "readyz: $(printf '%s' "$readyz" | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{try{const j=JSON.parse(s);console.log(JSON.stringify({status:j.status,embedder:j.embedder,rules:j.rules,labels:(j.labels||[]).length,llm:j.llm,loadMs:j.loadMs}))}catch{console.log(s)}})")"
+
+# ---------------------------------------------------------------------------- web console
+# The image carries the built console (dist/web): `/` is its page, and its script is served.
+step "web console at /"
+page=$(curl -sS --max-time 5 "http://127.0.0.1:$PORT/" || true)
+script=$(printf '%s' "$page" | grep -o '/assets/app-[A-Za-z0-9_-]*\.js' | head -1)
+script_code=$( [ -n "$script" ] && curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT$script" || echo none)
+if [ -n "$script" ] && [ "$script_code" = 200 ]; then
+  pass "the web console is served at / ($script: HTTP $script_code)"
+else
+  fail "the web console is not served at / (script '${script}', HTTP ${script_code})"
+fi
 
 # ---------------------------------------------------------------------------------- non-root
 step "user"

@@ -48,7 +48,8 @@ function servedRoutes(srv: TestServer): string[] {
     const depth = [...m[1]].length / 4;
     const path = (depth > 0 ? prefixes[depth - 1] : '') + m[2];
     prefixes[depth] = path;
-    if (path.startsWith('/docs')) continue;
+    // Pages, not API: Swagger UI, and the web console's page and built files (src/http/plugins/console.ts).
+    if (path.startsWith('/docs') || path === '/' || path === '/index.html' || path.startsWith('/assets/')) continue;
     for (const method of m[3].split(', ')) if (/^[A-Z]+$/.test(method) && method !== 'HEAD' && method !== 'OPTIONS') out.add(`${method} ${path}`);
   }
   return [...out].sort();
