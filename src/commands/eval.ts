@@ -30,7 +30,7 @@ export const EVAL_USAGE = `usage: logsift eval --data FILE.csv [options]
   --seed 42
   --embedder onnx|lexical         embedder for the trained head (default: as configured)
   --head ${HEAD_KINDS.join('|')}  kind of head trained for group/random (default softmax)
-  --class-weights balanced|none   label weighting in the trained heads' loss (default balanced)
+  --class-weights fourth-root|sqrt|balanced|none  label weighting in the trained heads' loss (default fourth-root)
   --model DIR                     folder with head-<embedder>.json for --split none
   --stage all|regex|embedding|llm evaluate one stage alone (default all)
   --llm-sources LIST|none         sources sent straight to the LLM (default: as configured)
@@ -66,7 +66,7 @@ export async function evalCommand(argv: string[], config: Config): Promise<numbe
       seed: { type: 'string', default: '42' },
       embedder: { type: 'string' },
       head: { type: 'string' },
-      'class-weights': { type: 'string', default: 'balanced' },
+      'class-weights': { type: 'string', default: 'fourth-root' },
       model: { type: 'string' },
       stage: { type: 'string' },
       'llm-sources': { type: 'string' },

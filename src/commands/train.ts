@@ -13,7 +13,7 @@ import { MLP_DEFAULTS } from '../training/mlp.js';
 import { trainHead } from '../training/train.js';
 
 export const TRAIN_USAGE = `usage: logsift train --data FILE.csv [--embedder onnx|lexical] [--out DIR]
-                     [--head ${HEAD_KINDS.join('|')}] [--class-weights balanced|none]
+                     [--head ${HEAD_KINDS.join('|')}] [--class-weights fourth-root|sqrt|balanced|none]
                      [--split random|group] [--test-fraction 0.2] [--seed 42]
                      [--l2 N] [--epochs N] [--learning-rate N] [--hidden N] [--alpha N]
 
@@ -36,7 +36,7 @@ export async function trainCommand(argv: string[], config: Config): Promise<numb
       'test-fraction': { type: 'string', default: '0.2' },
       seed: { type: 'string', default: '42' },
       head: { type: 'string', default: 'softmax' },
-      'class-weights': { type: 'string', default: 'balanced' },
+      'class-weights': { type: 'string', default: 'fourth-root' },
       l2: { type: 'string' },
       epochs: { type: 'string' },
       'learning-rate': { type: 'string' },

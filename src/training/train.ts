@@ -73,7 +73,7 @@ export async function trainHead(rows: readonly LabelledLogRow[], embedder: LineF
   const seed = options.seed ?? 42;
   const split = options.split ?? 'random';
   const kind = options.head ?? 'softmax';
-  const weighting = options.classWeighting ?? 'sqrt';
+  const weighting = options.classWeighting ?? 'fourth-root';
   const labels = labelSet(rows);
   const { fit: fitIdx, validation: valIdx, test: testIdx } = trainingSplit(rows, {
     split,
