@@ -117,7 +117,7 @@ describe('logsift eval --split with --head', () => {
     const out = join(dir, 'split-nb');
     expect(await evalCommand(['--data', withIds, '--split', 'random', '--head', 'naive-bayes', '--llm-sources', 'none', '--out', out], config)).toBe(0);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    expect(report['trained head']).toBe('naive-bayes, balanced class weights');
+    expect(report['trained head']).toBe('naive-bayes, fourth-root class weights');
     await expect(evalCommand(['--data', withIds, '--head', 'forest'], config)).rejects.toThrow(/--head must be one of softmax, naive-bayes, mlp, got forest/);
   }, 60_000);
 });
