@@ -2,9 +2,9 @@ import { writeFile, rename } from 'node:fs/promises';
 import { z } from 'zod';
 import { readJsonFile } from '../config/json-file.js';
 import type { Embedder, Vector } from '../embedding/types.js';
-import { MlpModel } from '../training/mlp.js';
-import { NaiveBayesModel } from '../training/naive-bayes.js';
-import { SoftmaxRegressionModel, transpose } from '../training/softmax-regression.js';
+import { MlpModel } from './mlp-model.js';
+import { NaiveBayesModel } from './naive-bayes-model.js';
+import { SoftmaxRegressionModel, transpose } from './softmax-model.js';
 import { softmax, type Head, type HeadKind, type TemperatureScaledHead } from './head-model.js';
 import { HeadError } from '../errors.js';
 

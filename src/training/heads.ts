@@ -3,7 +3,8 @@ import type { HeadKind } from '../models/head-model.js';
 import type { TrainedHeadModel } from '../models/head.js';
 import { fitMlp } from './mlp.js';
 import { fitNaiveBayes } from './naive-bayes.js';
-import { fitSoftmaxRegression, fitTemperature, SoftmaxRegressionModel } from './softmax-regression.js';
+import { SoftmaxRegressionModel } from '../models/softmax-model.js';
+import { fitSoftmaxRegression, fitTemperature } from './softmax-regression.js';
 
 /**
  * One entry point that fits any head kind on the same features, labels, class weights and seed,

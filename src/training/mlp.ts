@@ -1,6 +1,7 @@
 import type { Vector } from '../embedding/types.js';
 import { isSparse } from '../embedding/types.js';
-import { softmax, type TemperatureScaledHead } from '../models/head-model.js';
+import { softmax } from '../models/head-model.js';
+import { forwardHidden, forwardOutput, MlpModel } from '../models/mlp-model.js';
 import { mulberry32, shuffle } from './random.js';
 
 /**
@@ -32,14 +33,6 @@ export interface MlpOptions {
 
 export const MLP_DEFAULTS = { hidden: 64, epochs: 10, learningRate: 0.005, batchSize: 64, l2: 1e-4, initScale: 0.1 } as const;
 
-export interface MlpParameters {
-  /** dimension × hidden, row-major (one row per input feature). */
-  readonly inputWeights: Float32Array;
-  readonly inputBias: Float32Array;
-  /** hidden × labels, row-major. */
-  readonly outputWeights: Float32Array;
-  readonly outputBias: Float32Array;
-}
 
 export function fitMlp(xs: readonly Vector[], ys: readonly number[], options: MlpOptions): { model: MlpModel; finalLoss: number } {
   const { dimension: D, labels } = options;
@@ -123,42 +116,6 @@ export function fitMlp(xs: readonly Vector[], ys: readonly number[], options: Ml
   return { model: new MlpModel(labels, D, { inputWeights: W1, inputBias: b1, outputWeights: W2, outputBias: b2 }), finalLoss: loss };
 }
 
-export class MlpModel implements TemperatureScaledHead {
-  readonly hidden: number;
-
-  constructor(
-    readonly labels: readonly string[],
-    readonly dimension: number,
-    readonly parameters: MlpParameters,
-    readonly temperature = 1,
-  ) {
-    const H = parameters.inputBias.length;
-    const C = labels.length;
-    if (parameters.inputWeights.length !== dimension * H) throw new Error(`MLP input weights hold ${parameters.inputWeights.length} values, expected ${dimension}×${H}`);
-    if (parameters.outputWeights.length !== H * C) throw new Error(`MLP output weights hold ${parameters.outputWeights.length} values, expected ${H}×${C}`);
-    if (parameters.outputBias.length !== C) throw new Error(`MLP output bias has ${parameters.outputBias.length} entries for ${C} labels`);
-    this.hidden = H;
-  }
-
-  logits(vector: Vector): Float64Array {
-    const { inputWeights, inputBias, outputWeights, outputBias } = this.parameters;
-    const H = this.hidden;
-    const z = new Float64Array(H);
-    forwardHidden(vector, inputWeights, inputBias, H, z);
-    for (let h = 0; h < H; h++) if (z[h] < 0) z[h] = 0;
-    const out = new Float64Array(this.labels.length);
-    forwardOutput(z, outputWeights, outputBias, this.labels.length, out);
-    return out;
-  }
-
-  predictProba(vector: Vector): Float32Array {
-    return softmax(this.logits(vector), this.temperature);
-  }
-
-  withTemperature(temperature: number): MlpModel {
-    return new MlpModel(this.labels, this.dimension, this.parameters, temperature);
-  }
-}
 
 const BETA1 = 0.9;
 const BETA2 = 0.999;
@@ -232,35 +189,7 @@ function backwardInput(x: Vector, dz: Float64Array, H: number, gW1: Float64Array
   return nTouched;
 }
 
-/** z = b₁ + W₁ᵀx, written into `z`. */
-function forwardHidden(x: Vector, W1: Float32Array, b1: Float32Array, H: number, z: Float64Array): void {
-  for (let h = 0; h < H; h++) z[h] = b1[h];
-  if (isSparse(x)) {
-    for (let i = 0; i < x.indices.length; i++) {
-      const row = x.indices[i] * H;
-      const v = x.values[i];
-      for (let h = 0; h < H; h++) z[h] += W1[row + h] * v;
-    }
-  } else {
-    for (let d = 0; d < x.length; d++) {
-      const v = x[d];
-      if (v === 0) continue;
-      const row = d * H;
-      for (let h = 0; h < H; h++) z[h] += W1[row + h] * v;
-    }
-  }
-}
 
-/** out = b₂ + W₂ᵀa for the ReLU activations `a`, written into `out`. */
-function forwardOutput(a: Float64Array, W2: Float32Array, b2: Float32Array, C: number, out: Float64Array): void {
-  for (let c = 0; c < C; c++) out[c] = b2[c];
-  for (let h = 0; h < a.length; h++) {
-    const ah = a[h];
-    if (ah === 0) continue;
-    const row = h * C;
-    for (let c = 0; c < C; c++) out[c] += ah * W2[row + c];
-  }
-}
 
 /** Standard normal draws (Box–Muller) from a uniform generator. */
 function gaussian(random: () => number): () => number {

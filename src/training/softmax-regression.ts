@@ -1,6 +1,6 @@
 import type { Vector } from '../embedding/types.js';
 import { isSparse } from '../embedding/types.js';
-import { softmax, type TemperatureScaledHead } from '../models/head-model.js';
+import { softmax } from '../models/head-model.js';
 import { mulberry32, shuffle } from './random.js';
 
 /**
@@ -146,71 +146,4 @@ export function fitTemperature(logits: readonly ArrayLike<number>[], ys: readonl
     }
   }
   return Math.exp((lo + hi) / 2);
-}
-
-/**
- * A fitted softmax regression as a head. Weights are kept feature-major (dimension × classes):
- * one contiguous row per feature, the cheap access for sparse input.
- */
-export class SoftmaxRegressionModel implements TemperatureScaledHead {
-  constructor(
-    readonly labels: readonly string[],
-    readonly dimension: number,
-    /** dimension × labels, row-major. */
-    readonly weightsByFeature: Float32Array,
-    readonly bias: Float32Array,
-    readonly temperature = 1,
-  ) {
-    if (weightsByFeature.length !== dimension * labels.length) throw new Error(`softmax weights hold ${weightsByFeature.length} values, expected ${dimension}×${labels.length}`);
-    if (bias.length !== labels.length) throw new Error(`softmax bias has ${bias.length} entries for ${labels.length} labels`);
-  }
-
-  /** From the trainer's class-major weights (classes × dimension). */
-  static fromFit(fitted: FittedModel, labels: readonly string[], dimension: number): SoftmaxRegressionModel {
-    return new SoftmaxRegressionModel(labels, dimension, transpose(fitted.weights, labels.length, dimension), fitted.bias);
-  }
-
-  /** Class-major weights (classes × dimension), the layout of head files. */
-  weightsByClass(): Float32Array {
-    return transpose(this.weightsByFeature, this.dimension, this.labels.length);
-  }
-
-  logits(vector: Vector): Float32Array {
-    const L = this.labels.length;
-    const out = Float32Array.from(this.bias);
-    const W = this.weightsByFeature;
-    if (isSparse(vector)) {
-      const { indices, values } = vector;
-      for (let i = 0; i < indices.length; i++) {
-        const offset = indices[i] * L;
-        const v = values[i];
-        for (let l = 0; l < L; l++) out[l] += W[offset + l] * v;
-      }
-    } else {
-      for (let d = 0; d < vector.length; d++) {
-        const v = vector[d];
-        if (v === 0) continue;
-        const offset = d * L;
-        for (let l = 0; l < L; l++) out[l] += W[offset + l] * v;
-      }
-    }
-    return out;
-  }
-
-  predictProba(vector: Vector): Float32Array {
-    return softmax(this.logits(vector), this.temperature);
-  }
-
-  withTemperature(temperature: number): SoftmaxRegressionModel {
-    return new SoftmaxRegressionModel(this.labels, this.dimension, this.weightsByFeature, this.bias, temperature);
-  }
-}
-
-/** rows × cols row-major → cols × rows row-major. */
-export function transpose(matrix: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) out[c * rows + r] = matrix[r * cols + c];
-  }
-  return out;
 }
