@@ -17,10 +17,10 @@ const DEFAULTS = { dimension: 1 << 15, charNgramMin: 3, charNgramMax: 5 } as con
 // Variable parts become placeholder tokens so features describe the template, not the values.
 const TOKEN = /[a-z]+|\d+/g;
 // Identifiers in logs are camelCase or PascalCase (setLightsOn, QuorumCnxManager, HTTPServer): split
-// them into words so "cancelTimer" and "cancel timer" share features. Two passes: lower→Upper, and
-// the end of an acronym (HTTPServer → HTTP Server).
-const CAMEL_LOWER_UPPER = /([a-z\d])([A-Z])/g;
-const CAMEL_ACRONYM_END = /([A-Z]+)([A-Z][a-z])/g;
+// them into words so "cancelTimer" and "cancel timer" share features. One pass puts a space after
+// a lower-case letter or digit followed by a capital, and after an acronym's last-but-one capital
+// (HTTPServer → HTTP Server).
+const CAMEL_BOUNDARY = /([a-z\d])(?=[A-Z])|([A-Z])(?=[A-Z][a-z])/g;
 const MAX_CHARS = 2000;
 
 /** FNV-1a, 32-bit, over UTF-16 code units: fast and stable across platforms. */
@@ -96,7 +96,7 @@ export class LexicalEmbedder implements Embedder {
       counts[index] = before + (h & 0x80000000 ? -1 : 1);
     };
 
-    const lower = text.slice(0, MAX_CHARS).replace(CAMEL_LOWER_UPPER, '$1 $2').replace(CAMEL_ACRONYM_END, '$1 $2').toLowerCase();
+    const lower = text.slice(0, MAX_CHARS).replace(CAMEL_BOUNDARY, '$1$2 ').toLowerCase();
     const tokens = (lower.match(TOKEN) ?? []).map((t) => (t.charCodeAt(0) <= 57 ? '0' : t));
     let previous = '^';
     for (const token of tokens) {
