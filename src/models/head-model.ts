@@ -1,4 +1,4 @@
-import type { Vector } from '../embedding/types.js';
+import { isSparse, type Vector } from '../embedding/types.js';
 
 /** The models logsift can train as a head (the `kind` of a logsift-head/v2 file). */
 export const HEAD_KINDS = ['softmax', 'naive-bayes', 'mlp'] as const;
@@ -44,4 +44,27 @@ export function argmax(values: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
   return best;
+}
+
+/**
+ * out += Σ_d x_d · table[d, ·] over a feature-major table (dimension × width, one contiguous row per
+ * feature: the cheap access for sparse input). `magnitude`: use |x_d| (naive Bayes counts).
+ * The first layer of every head kind: softmax and naive Bayes logits, the MLP's hidden layer.
+ */
+export function addFeatureRows(out: Float32Array | Float64Array, table: Float32Array, vector: Vector, width: number, magnitude = false): void {
+  if (isSparse(vector)) {
+    const { indices, values } = vector;
+    for (let i = 0; i < indices.length; i++) {
+      const offset = indices[i] * width;
+      const v = magnitude ? Math.abs(values[i]) : values[i];
+      for (let k = 0; k < width; k++) out[k] += table[offset + k] * v;
+    }
+  } else {
+    for (let d = 0; d < vector.length; d++) {
+      const v = magnitude ? Math.abs(vector[d]) : vector[d];
+      if (v === 0) continue;
+      const offset = d * width;
+      for (let k = 0; k < width; k++) out[k] += table[offset + k] * v;
+    }
+  }
 }

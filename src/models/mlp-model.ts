@@ -1,6 +1,5 @@
 import type { Vector } from '../embedding/types.js';
-import { isSparse } from '../embedding/types.js';
-import { softmax, type TemperatureScaledHead } from './head-model.js';
+import { addFeatureRows, softmax, type TemperatureScaledHead } from './head-model.js';
 
 export interface MlpParameters {
   /** dimension × hidden, row-major (one row per input feature). */
@@ -51,20 +50,7 @@ export class MlpModel implements TemperatureScaledHead {
 /** z = b₁ + W₁ᵀx, written into `z`. */
 export function forwardHidden(x: Vector, W1: Float32Array, b1: Float32Array, H: number, z: Float64Array): void {
   for (let h = 0; h < H; h++) z[h] = b1[h];
-  if (isSparse(x)) {
-    for (let i = 0; i < x.indices.length; i++) {
-      const row = x.indices[i] * H;
-      const v = x.values[i];
-      for (let h = 0; h < H; h++) z[h] += W1[row + h] * v;
-    }
-  } else {
-    for (let d = 0; d < x.length; d++) {
-      const v = x[d];
-      if (v === 0) continue;
-      const row = d * H;
-      for (let h = 0; h < H; h++) z[h] += W1[row + h] * v;
-    }
-  }
+  addFeatureRows(z, W1, x, H);
 }
 
 /** out = b₂ + W₂ᵀa for the ReLU activations `a`, written into `out`. */

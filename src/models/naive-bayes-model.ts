@@ -1,6 +1,5 @@
 import type { Vector } from '../embedding/types.js';
-import { isSparse } from '../embedding/types.js';
-import { softmax, type TemperatureScaledHead } from './head-model.js';
+import { addFeatureRows, softmax, type TemperatureScaledHead } from './head-model.js';
 
 /** A fitted multinomial naive Bayes as a head (fitted by `training/naive-bayes.ts`). */
 export class NaiveBayesModel implements TemperatureScaledHead {
@@ -19,24 +18,8 @@ export class NaiveBayesModel implements TemperatureScaledHead {
 
   /** Joint log-likelihood log P(class) + Σ |x_d| log P(d | class). */
   logits(vector: Vector): Float64Array {
-    const C = this.labels.length;
     const out = Float64Array.from(this.logPrior);
-    const table = this.featureLogProb;
-    if (isSparse(vector)) {
-      const { indices, values } = vector;
-      for (let i = 0; i < indices.length; i++) {
-        const offset = indices[i] * C;
-        const v = Math.abs(values[i]);
-        for (let c = 0; c < C; c++) out[c] += table[offset + c] * v;
-      }
-    } else {
-      for (let d = 0; d < vector.length; d++) {
-        const v = Math.abs(vector[d]);
-        if (v === 0) continue;
-        const offset = d * C;
-        for (let c = 0; c < C; c++) out[c] += table[offset + c] * v;
-      }
-    }
+    addFeatureRows(out, this.featureLogProb, vector, this.labels.length, true);
     return out;
   }
 

@@ -1,6 +1,5 @@
 import type { Vector } from '../embedding/types.js';
-import { isSparse } from '../embedding/types.js';
-import { softmax, type TemperatureScaledHead } from './head-model.js';
+import { addFeatureRows, softmax, type TemperatureScaledHead } from './head-model.js';
 
 /**
  * A fitted softmax regression as a head. Weights are kept feature-major (dimension × classes):
@@ -30,24 +29,8 @@ export class SoftmaxRegressionModel implements TemperatureScaledHead {
   }
 
   logits(vector: Vector): Float32Array {
-    const L = this.labels.length;
     const out = Float32Array.from(this.bias);
-    const W = this.weightsByFeature;
-    if (isSparse(vector)) {
-      const { indices, values } = vector;
-      for (let i = 0; i < indices.length; i++) {
-        const offset = indices[i] * L;
-        const v = values[i];
-        for (let l = 0; l < L; l++) out[l] += W[offset + l] * v;
-      }
-    } else {
-      for (let d = 0; d < vector.length; d++) {
-        const v = vector[d];
-        if (v === 0) continue;
-        const offset = d * L;
-        for (let l = 0; l < L; l++) out[l] += W[offset + l] * v;
-      }
-    }
+    addFeatureRows(out, this.weightsByFeature, vector, this.labels.length);
     return out;
   }
 
