@@ -85,7 +85,6 @@ export async function trainHead(rows: readonly LabelledLogRow[], embedder: LineF
   const vectors = await featurize(rows, embedder);
   const dimension = featureDimension(embedder);
   const y = rows.map((r) => labels.indexOf(r.label));
-  const fitY = pick(y, fitIdx);
   const { l2, epochs, learningRate, hidden, alpha } = options;
   // Only the ones given: the rest are the head's defaults.
   const hyperparameters = Object.fromEntries(Object.entries({ l2, epochs, learningRate, hidden, alpha }).filter(([, v]) => v !== undefined));

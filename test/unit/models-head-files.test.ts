@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, resolvePath } from '../../src/config/index.js';
+import { loadConfig } from '../../src/config/index.js';
 import { LexicalEmbedder } from '../../src/embedding/lexical.js';
 import { HEAD_KINDS, type HeadKind } from '../../src/models/head-model.js';
 import { HeadError, loadHead, parseHead, saveHead } from '../../src/models/head.js';

@@ -5,7 +5,7 @@ import { charsetParameter, resolveCharset, toUtf8, type DecodeReport } from '../
 import { openCsv, recordRows, toInputError } from '../../csv/reader.js';
 import { labelledCsv } from '../../csv/writer.js';
 import { newRunStats, runRows, type RunStats } from '../../pipeline/run.js';
-import { CsvEmpty, MultipartInvalid, NoFile, NotReady, TooManyFiles, UnsupportedMediaType, UploadTooLarge, hasStatus } from '../../errors.js';
+import { CsvEmpty, MultipartInvalid, NoFile, NotReady, TooManyFiles, UploadTooLarge, hasStatus } from '../../errors.js';
 import type { ServiceObserver } from '../plugins/metrics.js';
 import { classifySchema } from './schemas.js';
 
