@@ -78,3 +78,8 @@ export function hasStatus(err: unknown): err is Error & { statusCode: number; co
 export function isInvalidFile(err: unknown): boolean {
   return hasStatus(err) && err.statusCode === 422;
 }
+
+/** One schema problem of a file, as every file error names it: `path.to.field: message` ("(root)" for the whole file). */
+export function describeIssue(issue: { readonly path: readonly PropertyKey[]; readonly message: string }): string {
+  return `${issue.path.join('.') || '(root)'}: ${issue.message}`;
+}

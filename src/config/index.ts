@@ -2,7 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import { ConfigError, describeIssue } from '../errors.js';
 import { configSchema, ENV_VARS, LIST_PATHS, type Config, type ConfigInput } from './schema.js';
 
 export { configSchema, ENV_VARS, type Config, type ConfigInput } from './schema.js';
@@ -37,7 +37,7 @@ function mergeDeep(base: Tree, over: Tree): Tree {
 export { ConfigError } from '../errors.js';
 
 function formatIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+  return error.issues.map((i) => `  ${describeIssue(i)}`).join('\n');
 }
 
 /** Relative paths in the config are relative to the project root, so the service runs from anywhere. */

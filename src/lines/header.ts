@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { compileLinear, type LinearRegExp, LinearRegexError } from './linear-regex.js';
-import { HeaderPatternError } from '../errors.js';
+import { describeIssue, HeaderPatternError } from '../errors.js';
 
 /** Canonical severities; every spelling a format uses maps onto one of these. */
 export const SEVERITIES = ['trace', 'debug', 'info', 'notice', 'warn', 'error', 'critical'] as const;
@@ -62,7 +62,7 @@ export function compileHeaderPatterns(json: unknown, source = 'header patterns')
   const parsed = fileSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new HeaderPatternError(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new HeaderPatternError(`${source}: ${describeIssue(issue)}`);
   }
   return parsed.data.patterns
     .filter((p) => p.enabled)

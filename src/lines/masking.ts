@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { compileLinear, type LinearRegExp } from './linear-regex.js';
-import { MaskRuleError } from '../errors.js';
+import { describeIssue, MaskRuleError } from '../errors.js';
 
 /** A masking rule as written in configs/mask_rules.json. */
 export interface MaskRuleDefinition {
@@ -167,7 +167,7 @@ export function compileMaskRules(json: unknown, source = 'mask rules'): MaskRule
   const parsed = fileSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new MaskRuleError(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new MaskRuleError(`${source}: ${describeIssue(issue)}`);
   }
   return parsed.data.rules
     .filter((r) => r.enabled)

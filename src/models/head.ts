@@ -6,7 +6,7 @@ import { MlpModel } from './mlp-model.js';
 import { NaiveBayesModel } from './naive-bayes-model.js';
 import { SoftmaxRegressionModel, transpose } from './softmax-model.js';
 import { softmax, type Head, type HeadKind, type TemperatureScaledHead } from './head-model.js';
-import { HeadError } from '../errors.js';
+import { describeIssue, HeadError } from '../errors.js';
 
 /**
  * Head files and the loaded head the service uses. Two formats load:
@@ -184,7 +184,7 @@ export function parseHead(json: unknown, source = 'head'): LoadedHead {
   }
   const parsed = format === 'logsift-head/v2' ? headFileV2Schema.safeParse(json) : headFileV1Schema.safeParse(json);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const issues = parsed.error.issues.map((i) => `${describeIssue(i)}`).join('; ');
     throw new HeadError(`${source} is not a valid logsift head: ${issues}`);
   }
   return headFromFile(parsed.data);

@@ -17,7 +17,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { MINILM_MANIFEST } from './manifest.js';
-import { SentenceModelError } from '../errors.js';
+import { describeIssue, SentenceModelError } from '../errors.js';
 
 /** sentence-transformers' pooling modes, in the order its Pooling module concatenates them. */
 export const POOLING_MODES = ['cls', 'max', 'mean', 'mean_sqrt_len_tokens', 'weightedmean', 'lasttoken'] as const;
@@ -92,7 +92,7 @@ function readSettingsFile<T extends z.ZodType>(dir: string, name: string, schema
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const issues = parsed.error.issues.map((i) => `${describeIssue(i)}`).join('; ');
     throw new SentenceModelError(`${path} is not a sentence-transformers file logsift understands: ${issues}`);
   }
   return parsed.data;

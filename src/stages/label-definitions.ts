@@ -4,7 +4,7 @@
  * custom label set from a user's own training data) are still offered, by name only.
  */
 import { z } from 'zod';
-import { LabelDefinitionsError } from '../errors.js';
+import { describeIssue, LabelDefinitionsError } from '../errors.js';
 
 const labelName = z.string().trim().min(1);
 
@@ -30,7 +30,7 @@ export function parseLabelDefinitions(json: unknown, source = 'label definitions
   const parsed = labelDefinitionsSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new LabelDefinitionsError(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new LabelDefinitionsError(`${source}: ${describeIssue(issue)}`);
   }
   return parsed.data;
 }

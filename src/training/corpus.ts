@@ -14,6 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { describeIssue } from '../errors.js';
 import { mulberry32 } from './random.js';
 import { LEVELS, type Level, renderLevel, Rng, SLOTS } from './slots.js';
 
@@ -135,7 +136,7 @@ export function loadFamilies(dir = TEMPLATES_DIR): Family[] {
     const parsed = familySchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new CorpusError(`${f}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+      throw new CorpusError(`${f}: ${describeIssue(issue)}`);
     }
     const file = parsed.data;
     if (seen.has(file.family)) throw new CorpusError(`${f}: family ${file.family} is defined twice`);
