@@ -18,7 +18,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { CODEBASICS, RANDOM_MINILM, fmt, median, memoryOf, readRecords, serve } from './lib.js';
+import { CODEBASICS, RANDOM_MINILM, cpuSecondsOf, fmt, median, memoryOf, readRecords, serve, type Served } from './lib.js';
 import { stringify } from 'csv-stringify/sync';
 
 export interface ServerBenchOptions {
@@ -105,6 +105,8 @@ export interface StreamResult {
   rowsPerS: number;
   peakRssMb: number;
   idleRssMb: number;
+  /** CPU seconds the server spent on the upload. */
+  cpuSeconds: number;
   healthz: { samples: number; p50: number; max: number; over100: number };
 }
 
@@ -119,50 +121,61 @@ process.stdin.on('data', () => { stop = true; }); process.stdin.resume();
 export async function streamBench(o: ServerBenchOptions & { file: string; slowKbps?: number }): Promise<StreamResult> {
   const server = await serve(serverEnv(o), { source: o.source });
   try {
-    const idleRssMb = memoryOf(server.pid).rssMb;
-    // The probe runs in a process of its own, so the client's work does not delay its timers.
-    const probe = spawn(process.execPath, ['-e', PROBE, `${server.url}/healthz`], { stdio: ['pipe', 'pipe', 'inherit'] });
-    let probeOut = '';
-    probe.stdout!.on('data', (d: Buffer) => (probeOut += d.toString()));
-    const probeDone = once(probe, 'exit');
-    const started = performance.now();
-    const lines = await new Promise<number>((resolve, reject) => {
-      const req = request(`${server.url}/classify`, { method: 'POST', headers: { 'content-type': 'text/csv', 'transfer-encoding': 'chunked' } }, (res) => {
-        let newlines = 0;
-        if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}`));
-        res.on('data', (chunk: Buffer) => {
-          for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) newlines++;
-          if (o.slowKbps) {
-            // A slow client: pause so that reading runs at about slowKbps.
-            res.pause();
-            setTimeout(() => res.resume(), (chunk.length / (o.slowKbps * 1024)) * 1000);
-          }
-        });
-        res.on('end', () => resolve(newlines - 1));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      createReadStream(o.file, { highWaterMark: 256 * 1024 }).pipe(req);
-    });
-    const seconds = (performance.now() - started) / 1000;
-    probe.stdin!.end('stop');
-    await probeDone;
-    const latencies = JSON.parse(probeOut) as number[];
-    const { hwmMb } = memoryOf(server.pid);
-    const sorted = [...latencies].sort((a, b) => a - b);
-    return {
-      file: o.file,
-      bytes: statSync(o.file).size,
-      rows: lines,
-      seconds,
-      rowsPerS: lines / seconds,
-      peakRssMb: hwmMb,
-      idleRssMb,
-      healthz: { samples: sorted.length, p50: median(sorted), max: sorted[sorted.length - 1] ?? 0, over100: sorted.filter((l) => l > 100).length },
-    };
+    return await streamThrough(server, o.file, o.slowKbps);
   } finally {
     await server.stop();
   }
+}
+
+/** Streams `file` through a running server's POST /classify (see streamBench). */
+export async function streamThrough(server: Served, file: string, slowKbps = 0, options: { probe?: boolean } = {}): Promise<StreamResult> {
+  const idleRssMb = memoryOf(server.pid).rssMb;
+  // The probe runs in a process of its own, so the client's work does not delay its timers.
+  const probe = options.probe === false ? undefined : spawn(process.execPath, ['-e', PROBE, `${server.url}/healthz`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let probeOut = '[]';
+  if (probe) {
+    probeOut = '';
+    probe.stdout!.on('data', (d: Buffer) => (probeOut += d.toString()));
+  }
+  const probeDone = probe ? once(probe, 'exit') : Promise.resolve();
+  const cpuBefore = cpuSecondsOf(server.pid);
+  const started = performance.now();
+  const lines = await new Promise<number>((resolve, reject) => {
+    const req = request(`${server.url}/classify`, { method: 'POST', headers: { 'content-type': 'text/csv', 'transfer-encoding': 'chunked' } }, (res) => {
+      let newlines = 0;
+      if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}`));
+      res.on('data', (chunk: Buffer) => {
+        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) newlines++;
+        if (slowKbps) {
+          // A slow client: pause so that reading runs at about slowKbps.
+          res.pause();
+          setTimeout(() => res.resume(), (chunk.length / (slowKbps * 1024)) * 1000);
+        }
+      });
+      res.on('end', () => resolve(newlines - 1));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    createReadStream(file, { highWaterMark: 256 * 1024 }).pipe(req);
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const cpuSeconds = cpuSecondsOf(server.pid) - cpuBefore;
+  probe?.stdin!.end('stop');
+  await probeDone;
+  const latencies = JSON.parse(probeOut) as number[];
+  const { hwmMb } = memoryOf(server.pid);
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    file: file,
+    bytes: statSync(file).size,
+    rows: lines,
+    seconds,
+    rowsPerS: lines / seconds,
+    peakRssMb: hwmMb,
+    idleRssMb,
+    cpuSeconds,
+    healthz: { samples: sorted.length, p50: median(sorted), max: sorted[sorted.length - 1] ?? 0, over100: sorted.filter((l) => l > 100).length },
+  };
 }
 
 export async function startupBench(o: ServerBenchOptions & { repeats: number }): Promise<{ readyMs: number[]; median: number }> {

@@ -29,23 +29,28 @@ export function readRecords(path: string, limit = Infinity): LogRecord[] {
  * templates, in a seeded random order, every digit run redrawn — lines repeat their templates
  * with fresh numbers and ids, as real logs do. `generator`: fresh lines from the corpus
  * generator (src/training/corpus.ts), 9,000 per seed — random names, hosts and words make most
- * lines a template of their own, a worst case for the template cache.
+ * lines a template of their own, a worst case for the template cache. `distinct`: as `corpus`,
+ * with a made-up word of 6–10 letters (which masking keeps) in every line, so that every line
+ * is a template of its own: the worst case. `templates`: draw from that many corpus lines only
+ * (a seeded sample), for a file with the repetition of real logs (Loghub: a template per 23 lines).
  */
-export async function generateCsv(path: string, rows: number, mode: 'corpus' | 'generator' = 'corpus', seed = 1): Promise<string> {
+export async function generateCsv(path: string, rows: number, mode: 'corpus' | 'generator' | 'distinct' = 'corpus', seed = 1, templates_ = Infinity): Promise<string> {
   if (existsSync(path)) return path;
   await mkdir(dirname(path), { recursive: true });
   const out = createWriteStream(path + '.part');
   out.write('source,log_message\n');
   let written = 0;
-  const templates = mode === 'corpus' ? readRecords(resolve(PROJECT_ROOT, 'data/corpus.csv')) : [];
   const r = mulberry32(seed);
+  const corpus = mode !== 'generator' ? readRecords(resolve(PROJECT_ROOT, 'data/corpus.csv')) : [];
+  const templates = corpus.length > templates_ ? corpus.filter(() => r() < templates_ / corpus.length) : corpus;
   for (let s = seed; written < rows; s++) {
     const n = Math.min(9000, rows - written);
     const chunk: string[][] =
-      mode === 'corpus'
+      mode !== 'generator'
         ? Array.from({ length: n }, () => {
             const t = templates[Math.floor(r() * templates.length)];
-            return [t.source, t.message.replace(/\d+/g, (d) => String(Math.floor(r() * 10 ** Math.min(d.length, 15))).padStart(d.length, '0'))];
+            const message = t.message.replace(/\d+/g, (d) => redrawDigits(d, r));
+            return [t.source, mode === 'distinct' ? `${message} ref=${madeUpWord(r)}` : message];
           })
         : generateCorpus({ seed: s, rows: n }).map((c) => [c.source, c.log_message]);
     written += chunk.length;
@@ -55,6 +60,20 @@ export async function generateCsv(path: string, rows: number, mode: 'corpus' | '
   await once(out, 'finish');
   await rename(path + '.part', path);
   return path;
+}
+
+/** New digits for a digit run, of its length; a leading zero stays zero and no other appears (JSON numbers stay valid). */
+function redrawDigits(run: string, r: () => number): string {
+  let out = run[0] === '0' ? '0' : String(1 + Math.floor(r() * 9));
+  for (let i = 1; i < run.length; i++) out += String(Math.floor(r() * 10));
+  return out;
+}
+
+function madeUpWord(r: () => number): string {
+  const length = 6 + Math.floor(r() * 5);
+  let word = '';
+  for (let i = 0; i < length; i++) word += String.fromCharCode(97 + Math.floor(r() * 26));
+  return word;
 }
 
 /** An ephemeral TCP port that was free a moment ago. */
@@ -78,15 +97,18 @@ export interface Served {
 }
 
 /**
- * Starts the service as a child process (`node dist/cli.js serve`, or the TypeScript sources
- * through tsx with `source: true`) and waits for /readyz 200, polling every 5 ms.
+ * Starts the service as a child process (`node dist/cli.js serve`, the TypeScript sources
+ * through tsx with `source: true`, or another server's `script` through tsx) and waits for
+ * /readyz 200, polling every 5 ms.
  */
-export async function serve(env: Record<string, string>, options: { source?: boolean; timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<Served> {
+export async function serve(env: Record<string, string>, options: { source?: boolean; timeoutMs?: number; nodeArgs?: string[]; script?: string } = {}): Promise<Served> {
   const port = await freePort();
-  const args = options.source
+  const args = options.script
+    ? [...(options.nodeArgs ?? []), '--import', 'tsx', resolve(PROJECT_ROOT, options.script)]
+    : options.source
     ? [...(options.nodeArgs ?? []), '--import', 'tsx', resolve(PROJECT_ROOT, 'src/cli.ts'), 'serve']
     : [...(options.nodeArgs ?? []), resolve(PROJECT_ROOT, 'dist/cli.js'), 'serve'];
-  if (!options.source && !existsSync(resolve(PROJECT_ROOT, 'dist/cli.js'))) throw new Error('dist/cli.js missing: run `npm run build` first');
+  if (!options.source && !options.script && !existsSync(resolve(PROJECT_ROOT, 'dist/cli.js'))) throw new Error('dist/cli.js missing: run `npm run build` first');
   const started = performance.now();
   const child = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,
@@ -142,6 +164,14 @@ export function memoryOf(pid: number): { rssMb: number; hwmMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
   return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+}
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc, clock ticks of 1/100 s). */
+export function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces), from field 3 on: utime is 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 export function median(xs: readonly number[]): number {

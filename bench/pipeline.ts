@@ -16,6 +16,7 @@ import { Pipeline } from '../src/pipeline/pipeline.js';
 import type { LogRecord, Stage } from '../src/stages/types.js';
 import { MicroBatchingEmbedder } from '../src/embedding/micro-batcher.js';
 import { EmbeddingStage } from '../src/stages/embedding.js';
+import type { OnnxRunStats } from '../src/embedding/onnx.js';
 import { CODEBASICS, RANDOM_MINILM, fmt, readRecords } from './lib.js';
 
 export interface PipelineBenchOptions {
@@ -41,6 +42,8 @@ export interface PipelineBenchResult {
   coldHitRate: number;
   uniqueTemplates: number;
   embedderRuns?: { runs: number; texts: number; unique: number };
+  /** onnx: tokens of the texts the model ran in the cold pass, tokens sent with padding, model runs. */
+  tokens?: { needed: number; sent: number; runs: number };
   loadMs: number;
 }
 
@@ -50,6 +53,15 @@ export function benchConfig(o: Pick<PipelineBenchOptions, 'embedder' | 'headDir'
     embedder: { kind: o.embedder, ...(o.modelDir ? { modelDir: o.modelDir } : o.embedder === 'onnx' ? { modelDir: RANDOM_MINILM } : {}), ...(o.threads !== undefined ? { threads: o.threads } : {}) },
     ...(o.headDir ? { head: { dir: o.headDir } } : {}),
   });
+}
+
+/** The onnx embedder's counts (through the micro-batcher, in-process or in its thread), if onnx runs. */
+function onnxRunStats(pipeline: Pipeline): OnnxRunStats | undefined {
+  const embedding = pipeline.stages.find((s): s is EmbeddingStage => s instanceof EmbeddingStage);
+  let embedder: unknown = embedding?.features.embedder;
+  if (embedder instanceof MicroBatchingEmbedder) embedder = embedder.inner;
+  const stats = (embedder as { kind?: string; stats?: OnnxRunStats } | undefined)?.kind === 'onnx' ? (embedder as { stats?: OnnxRunStats }).stats : undefined;
+  return stats && { ...stats };
 }
 
 async function timeRun(pipeline: Pipeline, records: readonly LogRecord[], batchSize: number): Promise<number> {
@@ -65,6 +77,8 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<PipelineBe
   const batchSize = config.pipeline.batchSize;
   try {
     const coldRowsPerS = await timeRun(pipeline, o.records, batchSize);
+    const onnxStats = onnxRunStats(pipeline);
+    const tokens = onnxStats && { needed: onnxStats.tokens, sent: onnxStats.paddedTokens, runs: onnxStats.runs };
     const coldHitRate = pipeline.cacheHitRate.overall;
     const uniqueTemplates = pipeline.stats.decided;
     const warmRowsPerS = await timeRun(pipeline, o.records, batchSize);
@@ -95,6 +109,7 @@ export async function pipelineBench(o: PipelineBenchOptions): Promise<PipelineBe
       coldHitRate,
       uniqueTemplates,
       embedderRuns: runs,
+      tokens,
       loadMs: built.info.loadMs,
     };
   } finally {
@@ -136,5 +151,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(PIPELINE_TABLE_HEADER);
     console.log(formatPipelineRow(values.data!.split('/').pop()!, result));
     if (result.embedderRuns) console.log(`embedder runs: ${JSON.stringify(result.embedderRuns)}`);
+    if (result.tokens) console.log(`model tokens (cold pass): ${JSON.stringify(result.tokens)}`);
   }
 }

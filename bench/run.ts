@@ -3,7 +3,7 @@
  * Needs `npm run build` (the HTTP benchmarks run dist/) and, for onnx, a head trained for the
  * random-weight MiniLM (its accuracy is meaningless; only speed matters):
  *
- *   head -1 data/corpus.csv > .tmp/subset.csv && tail -n +2 data/corpus.csv | awk 'NR%20==0' >> .tmp/subset.csv
+ *   node -e "const {parse}=require('csv-parse/sync'),{stringify}=require('csv-stringify/sync'),fs=require('fs'); fs.writeFileSync('.tmp/subset.csv', stringify(parse(fs.readFileSync('data/corpus.csv'),{columns:true}).filter((_,i)=>i%20==0),{header:true}))"
  *   LOGSIFT_MODEL_DIR=../shared/models/minilm-l6-shaped-random \
  *     npx tsx src/cli.ts train --data .tmp/subset.csv --embedder onnx --out .tmp/onnx-head --epochs 5
  *

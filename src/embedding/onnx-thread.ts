@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { OnnxEmbedderError, type OnnxEmbedderOptions } from './onnx.js';
+import { OnnxEmbedderError, type OnnxEmbedderOptions, type OnnxRunStats } from './onnx.js';
 import type { Embedder, Vector } from './types.js';
 
 /**
@@ -8,6 +8,8 @@ import type { Embedder, Vector } from './types.js';
  */
 export class OnnxThreadEmbedder implements Embedder {
   readonly kind = 'onnx' as const;
+  /** The worker's counts, as of its latest answer. */
+  readonly stats: OnnxRunStats = { runs: 0, texts: 0, tokens: 0, paddedTokens: 0 };
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (v: Vector[]) => void; reject: (e: Error) => void }>();
   private closed = false;
@@ -17,7 +19,8 @@ export class OnnxThreadEmbedder implements Embedder {
     readonly fingerprint: string,
     readonly dimension: number,
   ) {
-    worker.on('message', (msg: { id: number; vectors?: Float32Array[]; error?: string }) => {
+    worker.on('message', (msg: { id: number; vectors?: Float32Array[]; error?: string; stats?: OnnxRunStats }) => {
+      if (msg.stats) Object.assign(this.stats, msg.stats);
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);

@@ -25,7 +25,7 @@ try {
     embedder.embed(msg.texts ?? []).then(
       (vectors) => {
         const dense = vectors as Float32Array[];
-        port.postMessage({ id: msg.id, vectors: dense }, dense.map((v) => v.buffer as ArrayBuffer));
+        port.postMessage({ id: msg.id, vectors: dense, stats: embedder.stats }, dense.map((v) => v.buffer as ArrayBuffer));
       },
       (err: Error) => port.postMessage({ id: msg.id, error: err.message }),
     );

@@ -63,8 +63,17 @@ interface Batch {
   lengths: number[];
 }
 
+/** What the model has run: tokens the texts have, tokens sent with padding, model runs. */
+export interface OnnxRunStats {
+  runs: number;
+  texts: number;
+  tokens: number;
+  paddedTokens: number;
+}
+
 export class OnnxEmbedder implements Embedder {
   readonly kind = 'onnx' as const;
+  readonly stats: OnnxRunStats = { runs: 0, texts: 0, tokens: 0, paddedTokens: 0 };
   private closed = false;
 
   /** Prompt tokens left out of pooling (sentence-transformers' include_prompt = false); 0 otherwise. */
@@ -164,6 +173,10 @@ export class OnnxEmbedder implements Embedder {
       feeds[name] = new ort.Tensor('int64', data, dims);
     }
     const result = await session.run(feeds);
+    this.stats.runs++;
+    this.stats.texts += items.length;
+    this.stats.paddedTokens += items.length * batch.seqLen;
+    for (const n of batch.lengths) this.stats.tokens += n;
     const hidden = result[this.outputName];
     try {
       const { pooling, normalize } = this.settings;

@@ -15,6 +15,7 @@
  * (offsets in results are then bytes).
  */
 import RE2 from 're2';
+import { RegExpParser, visitRegExpAST, type AST } from '@eslint-community/regexpp';
 import { PatternError as LinearRegexError } from '../errors.js';
 
 /** A compiled pattern: RegExp's test/exec/lastIndex, and usable with String#replace/match/split. */
@@ -75,4 +76,75 @@ export function compileLinear(source: string, flags: string, where: string): Lin
   } catch (err) {
     throw new LinearRegexError(`${where}: pattern /${source}/ cannot be used: ${explain((err as Error).message)}`);
   }
+}
+
+/**
+ * Several compiled patterns run as one automaton (RE2::Set): one pass over the text tells which
+ * of them match anywhere in it. Rules, header formats and mask rules are each tried in order on
+ * every row; one pass instead of one call per pattern is most of a row's cost saved. Patterns are
+ * grouped by the flags that change matching (i, m, s), one set per group (inline flag groups in
+ * one set measured slower).
+ */
+export class LinearPatternSet {
+  private readonly groups: { readonly set: InstanceType<typeof RE2.Set>; readonly members: readonly number[] }[];
+
+  constructor(readonly patterns: readonly LinearRegExp[]) {
+    const byFlags = new Map<string, number[]>();
+    patterns.forEach((p, i) => {
+      const key = [...'ims'].filter((f) => p.flags.includes(f)).join('');
+      byFlags.set(key, [...(byFlags.get(key) ?? []), i]);
+    });
+    this.groups = [...byFlags].map(([flags, members]) => ({ set: new RE2.Set(members.map((i) => patterns[i].internalSource), flags), members }));
+  }
+
+  /** Indices of the patterns that match somewhere in `text`, ascending. */
+  matching(text: string | Buffer): number[] {
+    if (this.groups.length === 1) {
+      const { set, members } = this.groups[0];
+      return set.match(text).map((k) => members[k]);
+    }
+    const out: number[] = [];
+    for (const { set, members } of this.groups) for (const k of set.match(text)) out.push(members[k]);
+    return out.sort((a, b) => a - b);
+  }
+
+  /** Index of the first pattern (in the given order) that matches `text`; -1 for none. */
+  first(text: string | Buffer): number {
+    let best = -1;
+    for (const { set, members } of this.groups) {
+      const found = set.match(text);
+      if (found.length > 0 && (best === -1 || members[found[0]] < best)) best = members[found[0]];
+    }
+    return best;
+  }
+}
+
+const DIGITS = '0123456789';
+
+/**
+ * True when the pattern cannot tell one ASCII digit from another: every character, escape and
+ * class in it matches all ten digits or none (`\d`, `\w`, `.`, `[0-9a-f]` and letters do; `7`
+ * and `[1-5]` do not). Then a line and the same line with other digits in the same places match
+ * the same way, at the same offsets: what the pattern does to a line depends only on its shape.
+ * Read from the JavaScript syntax tree (regexpp); a pattern it cannot read counts as not blind.
+ */
+export function isDigitBlind(source: string, flags: string): boolean {
+  let ast: AST.Pattern;
+  try {
+    ast = new RegExpParser().parsePattern(source, 0, source.length, { unicode: flags.includes('u') });
+  } catch {
+    return false;
+  }
+  const testFlags = [...'isu'].filter((f) => flags.includes(f)).join('');
+  let blind = true;
+  const check = (node: AST.Character | AST.CharacterSet | AST.CharacterClass) => {
+    // A character or escape inside a class is judged with its class.
+    if (node.parent.type === 'CharacterClass' || node.parent.type === 'CharacterClassRange') return;
+    const atom = new RegExp(`^(?:${node.raw})$`, testFlags);
+    let matched = 0;
+    for (const d of DIGITS) if (atom.test(d)) matched++;
+    if (matched !== 0 && matched !== DIGITS.length) blind = false;
+  };
+  visitRegExpAST(ast, { onCharacterEnter: check, onCharacterSetEnter: check, onCharacterClassEnter: check });
+  return blind;
 }

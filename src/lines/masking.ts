@@ -4,7 +4,7 @@
  * template-grouped evaluation splits.
  */
 import { z } from 'zod';
-import { compileLinear, type LinearRegExp } from './linear-regex.js';
+import { compileLinear, isDigitBlind, LinearPatternSet, type LinearRegExp } from './linear-regex.js';
 import { describeIssue, MaskRuleError } from '../errors.js';
 
 /** A masking rule as written in configs/mask_rules.json. */
@@ -19,6 +19,8 @@ export interface MaskRuleDefinition {
 
 export interface MaskRule extends MaskRuleDefinition {
   readonly regex: LinearRegExp;
+  /** The rule cannot tell one digit from another (isDigitBlind): its result depends on the line's shape only. */
+  readonly digitBlind: boolean;
   /** The pattern has a `(?<mask>…)` group: only it is replaced, the rest of the match is context. */
   readonly masksGroup: boolean;
 }
@@ -36,7 +38,8 @@ const MASK_GROUP = '(?<mask>';
 const UUID: MaskRuleDefinition = { name: 'uuid', pattern: '\\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\b', flags: 'i', replacement: '<uuid>' };
 const IPV4: MaskRuleDefinition = { name: 'ipv4', pattern: '\\b\\d{1,3}(?:\\.\\d{1,3}){3}(?::\\d+)?\\b', flags: '', replacement: '<ip>' };
 /**
- * Hex ids: a whole word of 6+ hex digits (optionally 0x-prefixed) with at least one digit and
+ * Hex ids: a whole word of 6+ hex digits (optionally prefixed with a digit and `x`, as in `0x`: a
+ * literal `0` would make the rule tell digits apart, see isDigitBlind) with at least one digit and
  * one letter, so plain words and plain numbers survive. Without lookahead the length and the
  * mix are spelled out: the word starts with a run of one kind, then the other kind, and the
  * alternatives make that prefix reach 6 characters or be followed by enough more.
@@ -44,7 +47,7 @@ const IPV4: MaskRuleDefinition = { name: 'ipv4', pattern: '\\b\\d{1,3}(?:\\.\\d{
 const HEX: MaskRuleDefinition = {
   name: 'hex',
   pattern:
-    '\\b(?:0x)?(?:\\d{5,}[a-f]|\\d{4}[a-f][0-9a-f]|\\d{3}[a-f][0-9a-f]{2}|\\d{2}[a-f][0-9a-f]{3}|\\d[a-f][0-9a-f]{4}' +
+    '\\b(?:\\dx)?(?:\\d{5,}[a-f]|\\d{4}[a-f][0-9a-f]|\\d{3}[a-f][0-9a-f]{2}|\\d{2}[a-f][0-9a-f]{3}|\\d[a-f][0-9a-f]{4}' +
     '|[a-f]{5,}\\d|[a-f]{4}\\d[0-9a-f]|[a-f]{3}\\d[0-9a-f]{2}|[a-f]{2}\\d[0-9a-f]{3}|[a-f]\\d[0-9a-f]{4})[0-9a-f]*\\b',
   flags: 'i',
   replacement: '<hex>',
@@ -84,7 +87,7 @@ export function compileMaskRule(definition: MaskRuleDefinition, source = 'mask r
   } catch (err) {
     throw new MaskRuleError((err as Error).message);
   }
-  return { ...definition, regex, masksGroup: definition.pattern.includes(MASK_GROUP) };
+  return { ...definition, regex, masksGroup: definition.pattern.includes(MASK_GROUP), digitBlind: isDigitBlind(definition.pattern, definition.flags) };
 }
 
 /** The fixed rules of template-grouped evaluation splits (uuid, ipv4, hex, number). */
@@ -138,14 +141,33 @@ export function applyMaskRule(rule: MaskRule, text: Buffer): Buffer {
 const WHITESPACE_RUN = /\s+/g;
 const NEEDS_WHITESPACE_PASS = /\s\s|[\t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]|^\s|\s$/;
 
-export function compileMasker(rules: readonly MaskRule[] = DEFAULT_MASK_RULES): (message: string) => string {
-  return (message) => {
+/** A compiled list of mask rules; `digitBlind` when every rule is (see LinePreparer's shape cache). */
+export type Masker = ((message: string) => string) & { readonly digitBlind: boolean };
+
+export function compileMasker(rules: readonly MaskRule[] = DEFAULT_MASK_RULES): Masker {
+  const set = new LinearPatternSet(rules.map((r) => r.regex));
+  const mask = (message: string): string => {
     let text: Buffer = Buffer.from(message, 'utf8');
-    for (const rule of rules) text = applyMaskRule(rule, text);
+    // One pass finds the rules that match the line as it came; while no rule has changed it,
+    // the others are skipped without a call of their own. After a change, later rules are
+    // tried on the changed text (a replacement may make or break a later rule's match).
+    const candidates = set.matching(text);
+    let next = 0;
+    let changed = false;
+    for (let k = 0; k < rules.length; k++) {
+      if (!changed) {
+        if (candidates[next] !== k) continue;
+        next++;
+      }
+      const masked = applyMaskRule(rules[k], text);
+      if (masked !== text) changed = true;
+      text = masked;
+    }
     const out = text.toString('utf8');
     // Most lines have single spaces only: skip the allocation of a second replace then.
     return NEEDS_WHITESPACE_PASS.test(out) ? out.replace(WHITESPACE_RUN, ' ').trim() : out;
   };
+  return Object.assign(mask, { digitBlind: rules.every((r) => r.digitBlind) });
 }
 
 /** The default masker (fixed rules: evaluation splits). */

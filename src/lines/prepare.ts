@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { HeaderParser } from './header.js';
 import type { PreparedLine } from './types.js';
 
@@ -8,6 +9,11 @@ export interface Prepared {
   readonly line: PreparedLine;
   /** The prepared line as one string: the cache key and what the LLM is shown. */
   readonly text: string;
+  /**
+   * Shared by every line of this line's shape, when the shape cache answered or learnt it
+   * (RowRecord.shape): the same object for every such line, for as long as the shape is cached.
+   */
+  readonly shape?: object;
 }
 
 /** `[warn] QuorumCnxManager: Connection broken for id <num>`: level, component, masked message. */
@@ -15,27 +21,105 @@ export function preparedText(line: PreparedLine): string {
   return `${line.level ? `[${line.level}] ` : ''}${line.component ? `${line.component}: ` : ''}${line.text}`;
 }
 
+export interface PreparerOptions {
+  /** Characters of a line that are parsed and masked (the output keeps the whole line). Default 10,000. */
+  readonly maxChars?: number;
+  /** Characters of lines remembered for their shapes (see LinePreparer); 0 turns the shape cache off. Default 4,000,000. */
+  readonly shapeCacheChars?: number;
+}
+
+/** What a shape's lines share: the message's place in the trimmed line, and the prepared line. */
+interface ShapeEntry {
+  /** A line of the shape (the one it was learnt from): lookups by hash are checked against it. */
+  readonly sample: string;
+  readonly start: number;
+  readonly end: number;
+  readonly line: PreparedLine;
+  readonly text: string;
+}
+
+const DIGIT = /\d/;
+const ZERO = 48;
+const NINE = 57;
+
+/** FNV-1a over the UTF-16 code units of the line's shape (every ASCII digit read as 0), without building it. */
+function shapeHash(line: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    h = Math.imul(h ^ (c > ZERO && c <= NINE ? ZERO : c), 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** The two lines have the same shape: equal but for which ASCII digits stand where. */
+function sameShape(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y && !(x >= ZERO && x <= NINE && y >= ZERO && y <= NINE)) return false;
+  }
+  return true;
+}
+/** Longer lines are prepared every time: their shapes would crowd the cache for little gain. */
+const MAX_SHAPE_CHARS = 2_000;
+
 /**
  * Header parsing then masking, once per row. The masked form drops what varies between lines
  * of one template (numbers, ids, addresses, paths, quoted values; the timestamp and host are
  * in the header), so the models decide each template once and cannot be steered by a value.
+ *
+ * Lines of one template mostly differ in their digits only. When neither the header formats nor
+ * the mask rules can tell one digit from another (isDigitBlind), two lines with the same shape
+ * (every digit read as 0) are split at the same places and masked alike; if no digit survives
+ * into the prepared line, both prepare to the same result. The preparer remembers that result
+ * per shape, so a repeat costs a digit pass and a lookup instead of a header match and the mask
+ * rules: the same answers, bit for bit, a fraction of the time.
  */
 export class LinePreparer {
+  private readonly maxChars: number;
+  /** Shapes by their hash; an entry answers only a line of its own shape (sameShape). */
+  private readonly shapes?: LRUCache<number, ShapeEntry>;
+
   constructor(
     private readonly parser: HeaderParser,
-    private readonly mask: (text: string) => string,
-    /** Characters of a line that are parsed and masked (the output keeps the whole line). */
-    private readonly maxChars = 10_000,
-  ) {}
+    private readonly mask: ((text: string) => string) & { readonly digitBlind?: boolean },
+    options: PreparerOptions = {},
+  ) {
+    this.maxChars = options.maxChars ?? 10_000;
+    const shapeChars = options.shapeCacheChars ?? 4_000_000;
+    if (shapeChars > 0 && parser.digitBlind && mask.digitBlind === true) {
+      this.shapes = new LRUCache({ maxSize: shapeChars, sizeCalculation: (entry) => entry.sample.length + 1 });
+    }
+  }
+
+  /** Whether repeats of a shape are answered from the shape cache (the patterns are digit-blind). */
+  get shapeCached(): boolean {
+    return this.shapes !== undefined;
+  }
 
   prepare(message: string): Prepared {
     const clipped = message.length > this.maxChars ? message.slice(0, this.maxChars) : message;
+    const shapes = clipped.length <= MAX_SHAPE_CHARS ? this.shapes : undefined;
+    const hash = shapes ? shapeHash(clipped) : 0;
+    if (shapes) {
+      const known = shapes.get(hash);
+      if (known && sameShape(known.sample, clipped)) return { body: clipped.trim().slice(known.start, known.end), line: known.line, text: known.text, shape: known };
+    }
     const parsed = this.parser.parse(clipped);
     const line: PreparedLine = {
       level: parsed.level,
       component: parsed.component === undefined ? undefined : this.mask(parsed.component),
       text: this.mask(parsed.message),
     };
-    return { body: parsed.message, line, text: preparedText(line) };
+    const text = preparedText(line);
+    // Digits left in the prepared line would differ between lines of the shape.
+    if (shapes && parsed.span && !DIGIT.test(text)) {
+      const entry: ShapeEntry = { sample: clipped, start: parsed.span[0], end: parsed.span[1], line, text };
+      shapes.set(hash, entry);
+      return { body: parsed.message, line, text, shape: entry };
+    }
+    return { body: parsed.message, line, text };
   }
 }

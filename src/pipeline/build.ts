@@ -97,7 +97,7 @@ export async function createPreparer(config: Config): Promise<LinePreparer> {
 }
 
 function preparerOf(headerPatterns: readonly HeaderPattern[], maskRules: readonly MaskRule[], config: Config): LinePreparer {
-  return new LinePreparer(new HeaderParser(headerPatterns), compileMasker(maskRules), config.server.maxMessageChars);
+  return new LinePreparer(new HeaderParser(headerPatterns), compileMasker(maskRules), { maxChars: config.server.maxMessageChars });
 }
 
 /** The head's features for the named embedder, as configured. */

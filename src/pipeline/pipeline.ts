@@ -1,11 +1,11 @@
 import { LRUCache } from 'lru-cache';
 import type { LinePreparer } from '../lines/prepare.js';
-import type { Decision, LogRecord, PreparedRecord, Stage, StageName, Verdict } from '../stages/types.js';
+import type { Decision, LogRecord, PreparedRecord, RowRecord, Stage, StageName, Verdict } from '../stages/types.js';
 import type { PipelineObserver } from './observer.js';
 
 export interface PipelineOptions {
   /** Stages that see each row's own message and run on every row before the cache (the rules). */
-  readonly rowStages?: readonly Stage<LogRecord>[];
+  readonly rowStages?: readonly Stage<RowRecord>[];
   /** Stages behind the cache, cheapest first: they see only the prepared line. */
   readonly stages: readonly Stage[];
   /** Sources whose records skip every stage but the LLM. */
@@ -43,6 +43,12 @@ export interface PipelineStats {
 
 const DIRECT_STAGE = 'llm';
 
+/** A distinct prepared line of a batch, and the rows that have it. */
+interface Pending {
+  readonly record: PreparedRecord;
+  readonly rows: number[];
+}
+
 /**
  * Composes the stages. Each row is prepared once (header split, masked); the row stages (rules)
  * see its own message; the rest see only the prepared line, so rows with the same prepared line
@@ -60,12 +66,17 @@ export class Pipeline {
     byStage: { regex: 0, embedding: 0, llm: 0, fallback: 0, error: 0 },
     stageFailures: {},
   };
-  private readonly cache?: LRUCache<string, Decision>;
+  /**
+   * Decisions by prepared line, one cache per route (through the stages, or straight to the LLM):
+   * keyed by the prepared text itself, a string a repeated template's rows share, so a lookup
+   * builds no key and V8 hashes the string once.
+   */
+  private readonly caches?: { readonly staged: LRUCache<string, Decision>; readonly direct: LRUCache<string, Decision> };
   private readonly llmSources: ReadonlySet<string>;
 
   constructor(private readonly options: PipelineOptions) {
     this.llmSources = new Set(options.llmSources);
-    if (options.cacheSize > 0) this.cache = new LRUCache({ max: options.cacheSize });
+    if (options.cacheSize > 0) this.caches = { staged: new LRUCache({ max: options.cacheSize }), direct: new LRUCache({ max: options.cacheSize }) };
   }
 
   get stages(): readonly Stage<never>[] {
@@ -101,7 +112,7 @@ export class Pipeline {
     let open = records.map((_, i) => i).filter((i) => !this.llmSources.has(records[i].source));
     for (const stage of this.options.rowStages ?? []) {
       if (open.length === 0) break;
-      const verdicts = await this.run(stage, open.map((i) => ({ source: records[i].source, message: prepared[i].body })));
+      const verdicts = await this.run(stage, open.map((i) => ({ source: records[i].source, message: prepared[i].body, shape: prepared[i].shape })));
       if (!verdicts) continue;
       const still: number[] = [];
       open.forEach((i, k) => {
@@ -113,40 +124,41 @@ export class Pipeline {
     }
 
     // The rest: one representative record per distinct prepared line; the others copy its decision.
-    const pending = new Map<string, { record: PreparedRecord; rows: number[] }>();
+    const pending = { staged: new Map<string, Pending>(), direct: new Map<string, Pending>() };
     let hits = 0;
     let misses = 0;
     for (let i = 0; i < records.length; i++) {
       if (decisions[i]) continue;
       const record = records[i];
-      const key = `${this.llmSources.has(record.source) ? 'L' : 'S'}\u0000${prepared[i].text}`;
-      const cached = this.cache?.get(key);
+      const route = this.llmSources.has(record.source) ? 'direct' : 'staged';
+      const key = prepared[i].text;
+      const cached = this.caches?.[route].get(key);
       if (cached) {
         decisions[i] = cached;
         hits++;
         continue;
       }
       misses++;
-      const entry = pending.get(key);
+      const entry = pending[route].get(key);
       if (entry) {
         entry.rows.push(i);
         this.stats.batchDuplicates++;
-      } else pending.set(key, { record: { source: record.source, message: prepared[i].text, line: prepared[i].line }, rows: [i] });
+      } else pending[route].set(key, { record: { source: record.source, message: key, line: prepared[i].line }, rows: [i] });
     }
 
     this.stats.cacheHits += hits;
     this.stats.cacheMisses += misses;
     this.options.observer?.cache?.(hits, misses);
-    const keys = [...pending.keys()];
-    const unique = keys.map((k) => pending.get(k)!.record);
+    const entries = (['staged', 'direct'] as const).flatMap((route) => [...pending[route]].map(([key, p]) => ({ route, key, ...p })));
+    const unique = entries.map((e) => e.record);
     this.stats.decided += unique.length;
     const decided = unique.length ? await this.decide(unique) : [];
-    keys.forEach((key, u) => {
+    entries.forEach(({ route, key, rows }, u) => {
       const decision = decided[u];
-      for (const row of pending.get(key)!.rows) decisions[row] = decision;
+      for (const row of rows) decisions[row] = decision;
       // A fallback may change once the LLM recovers, so only firm decisions are remembered
       // (unless there is no LLM to recover).
-      if (decision.stage !== 'fallback' || this.options.cacheFallbacks) this.cache?.set(key, decision);
+      if (decision.stage !== 'fallback' || this.options.cacheFallbacks) this.caches?.[route].set(key, decision);
     });
 
     this.stats.rows += records.length;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { compileLinear, type LinearRegExp } from '../lines/linear-regex.js';
-import type { LogRecord, Stage, Verdict } from './types.js';
+import { compileLinear, isDigitBlind, LinearPatternSet, type LinearRegExp } from '../lines/linear-regex.js';
+import type { RowRecord, Stage, Verdict } from './types.js';
 import { RuleError } from '../errors.js';
 
 /**
@@ -28,6 +28,8 @@ export interface CompiledRule {
   readonly id: string;
   readonly label: string;
   readonly regex: LinearRegExp;
+  /** The rule cannot tell one digit from another (isDigitBlind). */
+  readonly digitBlind: boolean;
 }
 
 /** Validates and compiles rules; throws RuleError naming the offending rule. */
@@ -45,7 +47,7 @@ export function compileRules(json: unknown, source = 'rules'): CompiledRule[] {
     if (seen.has(rule.id)) throw new RuleError(`${source}: rule ${rule.id} is defined twice`);
     seen.add(rule.id);
     try {
-      return { id: rule.id, label: rule.label, regex: compileLinear(rule.pattern, rule.flags, `${source}: rule ${rule.id}`) };
+      return { id: rule.id, label: rule.label, regex: compileLinear(rule.pattern, rule.flags, `${source}: rule ${rule.id}`), digitBlind: isDigitBlind(rule.pattern, rule.flags) };
     } catch (err) {
       throw new RuleError((err as Error).message);
     }
@@ -53,24 +55,58 @@ export function compileRules(json: unknown, source = 'rules'): CompiledRule[] {
 }
 
 
-export class RegexStage implements Stage<LogRecord> {
+/** The rules of one kind (digit-blind or not) as one pattern set, with their places in the rule list. */
+class RuleSubset {
+  private readonly set: LinearPatternSet;
+  constructor(private readonly order: readonly number[], rules: readonly CompiledRule[]) {
+    this.set = new LinearPatternSet(order.map((i) => rules[i].regex));
+  }
+  get firstPlace(): number {
+    return this.order.length ? this.order[0] : Infinity;
+  }
+  /** Place (in the whole rule list) of the first of these rules that matches; Infinity for none. */
+  first(message: string): number {
+    if (this.order.length === 0) return Infinity;
+    const k = this.set.first(message);
+    return k < 0 ? Infinity : this.order[k];
+  }
+}
+
+export class RegexStage implements Stage<RowRecord> {
   readonly name = 'regex' as const;
-  constructor(private readonly rules: readonly CompiledRule[]) {}
+  /** Rules that cannot tell digits apart: what they find is remembered per line shape. */
+  private readonly blind: RuleSubset;
+  /** The others (`[1-5]\d\d`): run on every row. */
+  private readonly digitSensitive: RuleSubset;
+  private readonly byShape = new WeakMap<object, number>();
+
+  constructor(private readonly rules: readonly CompiledRule[]) {
+    const places = rules.map((_, i) => i);
+    this.blind = new RuleSubset(places.filter((i) => rules[i].digitBlind), rules);
+    this.digitSensitive = new RuleSubset(places.filter((i) => !rules[i].digitBlind), rules);
+  }
 
   get labels(): string[] {
     return [...new Set(this.rules.map((r) => r.label))];
   }
 
-  /** The id of the first matching rule, for explanations and tests. */
-  match(message: string): CompiledRule | undefined {
-    // One UTF-8 conversion for all rules instead of one per rule (see linear-regex.ts).
-    const text = Buffer.from(message, 'utf8');
-    return this.rules.find((rule) => rule.regex.test(text));
+  /**
+   * The first rule (in file order) that matches, for explanations and tests. `shape`: the
+   * record's shape object (RowRecord.shape), under which the digit-blind rules' answer is kept.
+   */
+  match(message: string, shape?: object): CompiledRule | undefined {
+    let place = shape === undefined ? undefined : this.byShape.get(shape);
+    if (place === undefined) {
+      place = this.blind.first(message);
+      if (shape !== undefined) this.byShape.set(shape, place);
+    }
+    if (this.digitSensitive.firstPlace < place) place = Math.min(place, this.digitSensitive.first(message));
+    return place === Infinity ? undefined : this.rules[place];
   }
 
-  async classify(records: readonly LogRecord[]): Promise<(Verdict | undefined)[]> {
+  async classify(records: readonly RowRecord[]): Promise<(Verdict | undefined)[]> {
     return records.map((r) => {
-      const rule = this.match(r.message);
+      const rule = this.match(r.message, r.shape);
       return rule && { label: rule.label, confidence: 1 };
     });
   }

@@ -3,7 +3,7 @@ export type StageName = 'regex' | 'embedding' | 'llm' | 'fallback' | 'error';
 
 import type { LogRecord, PreparedRecord } from '../lines/types.js';
 
-export type { LogRecord, PreparedLine, PreparedRecord } from '../lines/types.js';
+export type { LogRecord, PreparedLine, PreparedRecord, RowRecord } from '../lines/types.js';
 
 /** What a stage says about one record. */
 export interface Verdict {

@@ -66,7 +66,8 @@ const LOOKAROUND_RULES: [RegExp, string][] = [
   [/(?<=^|[\s=(:,[])(?:'[^'\s]{1,100}'|"[^"\s]{1,100}")(?=$|[\s.,;:)\]])/g, '<str>'],
   [/(?<=^|[\s"'=(:])(?:[a-z]:\\|\/)[\w.~%+-]+(?:[/\\][\w.~%+-]*)+/gi, '<path>'],
   [/\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b/g, '<ip>'],
-  [/\b(?:0x)?(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{6,}\b/gi, '<hex>'],
+  // `\dx` where the rule had `0x`: a literal digit would make it tell digits apart (isDigitBlind).
+  [/\b(?:\dx)?(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{6,}\b/gi, '<hex>'],
   [/\d+(?:\.\d+)?/g, '<num>'],
 ];
 const lookaroundMask = (rules: [RegExp, string][]) => (line: string) =>
