@@ -131,7 +131,13 @@ const embedderSchema = z.object({
    * (config_sentence_transformers.json default_prompt_name). '' (config file) for none.
    */
   promptPrefix: z.string().optional().meta({ env: 'LOGSIFT_EMBED_PREFIX' }),
+  /** Texts per model run, at most. */
   batchSize: positiveInt.default(32).meta({ env: 'LOGSIFT_EMBED_BATCH_SIZE' }),
+  /**
+   * Tokens per model run, padding included, at most: runs are planned from texts sorted by length
+   * so that padding stays small (see onnx.ts planBatches); this bounds a run's memory.
+   */
+  batchTokens: positiveInt.default(4096).meta({ env: 'LOGSIFT_EMBED_BATCH_TOKENS' }),
   /**
    * onnx only: texts to embed from concurrent batches and requests are gathered for this many
    * milliseconds (or until batchSize × 8 are waiting) and run together, sorted by length; 0 off.

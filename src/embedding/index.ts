@@ -21,8 +21,8 @@ export async function embedderFingerprint(kind: EmbedderKind, config: Config): P
 }
 
 function onnxOptions(config: Config): OnnxEmbedderOptions {
-  const { modelDir, modelFile, threads, maxSeqLength, batchSize, promptPrefix } = config.embedder;
-  return { modelDir: resolvePath(modelDir), modelFile, threads, maxSeqLength, batchSize, promptPrefix };
+  const { modelDir, modelFile, threads, maxSeqLength, batchSize, batchTokens, promptPrefix } = config.embedder;
+  return { modelDir: resolvePath(modelDir), modelFile, threads, maxSeqLength, batchSize, batchTokens, promptPrefix };
 }
 
 async function createBase(kind: EmbedderKind, config: Config): Promise<Embedder> {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config/index.js';
 import { RANDOM_MINILM_DIR } from '../helpers/shared.js';
-import { createOnnxEmbedder, meanPoolNormalize, OnnxEmbedder } from '../../src/embedding/onnx.js';
+import { createOnnxEmbedder, meanPoolNormalize, OnnxEmbedder, planBatches } from '../../src/embedding/onnx.js';
 
 const MODEL_DIR = RANDOM_MINILM_DIR;
 const MODEL_FILE = 'onnx/model_quantized.onnx';
@@ -34,6 +34,44 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
+
+describe('planBatches (issue 12: padding)', () => {
+  const padded = (lengths: number[], sizes: number[]) => {
+    let at = 0;
+    return sizes.reduce((sum, size) => ((sum += size * lengths[at]), (at += size), sum), 0);
+  };
+
+  it('covers every text once, in order, within the text and token caps', () => {
+    const lengths = Array.from({ length: 500 }, (_, i) => 300 - Math.floor(i / 2)).map((l) => Math.max(3, l));
+    const sizes = planBatches(lengths, 32, 4096);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(500);
+    let at = 0;
+    for (const size of sizes) {
+      expect(size).toBeLessThanOrEqual(32);
+      if (size > 1) expect(size * lengths[at]).toBeLessThanOrEqual(4096);
+      at += size;
+    }
+  });
+
+  it('runs a long outlier apart instead of padding a whole batch to it', () => {
+    // Fixed runs of 32 padded these to 32 × 198 tokens for 31 lines of 20.
+    const lengths = [198, ...Array(31).fill(20)];
+    const sizes = planBatches(lengths, 32, 8192);
+    expect(sizes).toEqual([1, 31]);
+    expect(padded(lengths, sizes)).toBe(198 + 31 * 20);
+  });
+
+  it('batches texts of one length fully, and never pads more than fixed runs of the same size', () => {
+    expect(planBatches(Array(64).fill(16), 32, 4096)).toEqual([32, 32]);
+    const lengths = Array.from({ length: 300 }, (_, i) => 5 + ((i * 7919) % 120)).sort((a, b) => b - a);
+    const fixed = Array.from({ length: Math.ceil(300 / 32) }, (_, k) => Math.min(32, 300 - 32 * k));
+    expect(padded(lengths, planBatches(lengths, 32, 1 << 20))).toBeLessThanOrEqual(padded(lengths, fixed));
+  });
+
+  it('plans nothing for no texts', () => {
+    expect(planBatches([], 32, 4096)).toEqual([]);
+  });
+});
 
 describe('meanPoolNormalize', () => {
   it('averages only the unmasked positions and normalises', () => {
