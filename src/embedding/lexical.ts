@@ -22,6 +22,8 @@ const TOKEN = /[a-z]+|\d+/g;
 // (HTTPServer → HTTP Server).
 const CAMEL_BOUNDARY = /([a-z\d])(?=[A-Z])|([A-Z])(?=[A-Z][a-z])/g;
 const MAX_CHARS = 2000;
+/** log1p of small counts, looked up (the same doubles Math.log1p gives). */
+const LOG1P = Float64Array.from({ length: 64 }, (_, k) => Math.log1p(k));
 
 /** FNV-1a, 32-bit, over UTF-16 code units: fast and stable across platforms. */
 function fnv1a(text: string, seed: number): number {
@@ -49,6 +51,8 @@ export class LexicalEmbedder implements Embedder {
   readonly dimension: number;
   readonly fingerprint: string;
   private readonly mask: number;
+  /** Bits of a bucket index. */
+  private readonly keyBits: number;
   private readonly nMin: number;
   private readonly nMax: number;
 
@@ -57,6 +61,7 @@ export class LexicalEmbedder implements Embedder {
     if (!Number.isInteger(Math.log2(dimension))) throw new Error(`lexical dimension must be a power of two, got ${dimension}`);
     this.dimension = dimension;
     this.mask = dimension - 1;
+    this.keyBits = Math.log2(dimension);
     this.nMin = charNgramMin;
     this.nMax = charNgramMax;
     this.fingerprint = `lexical:v2:d${dimension}:c${charNgramMin}-${charNgramMax}`;
@@ -69,6 +74,39 @@ export class LexicalEmbedder implements Embedder {
   /** Per-bucket counts of the line being embedded, and the buckets it touched (reset after each line). */
   private scratch?: Int32Array;
   private touched = new Uint32Array(1024);
+  /** Character codes of the token being n-grammed, between `<` and `>`. */
+  private padded: number[] = [];
+  /** The line's non-zero buckets and their counts, in touch order; radix-sort scratch. */
+  private picked = new Uint32Array(1024);
+  private cellCount = new Int32Array(1024);
+  private orderA = new Uint32Array(1024);
+  private orderB = new Uint32Array(1024);
+  private readonly histogram = new Uint32Array(257);
+
+  /**
+   * Positions 0..n-1 of `keys` in ascending key order: an LSD radix sort, 8 bits a pass (two passes
+   * for 2^15 buckets). A line has ~200 buckets; TypedArray#sort took a third of the embedder's time.
+   */
+  private sortedOrder(keys: Uint32Array, n: number): Uint32Array {
+    if (this.orderA.length < n) {
+      this.orderA = new Uint32Array(n * 2);
+      this.orderB = new Uint32Array(n * 2);
+    }
+    let from = this.orderA;
+    let to = this.orderB;
+    for (let i = 0; i < n; i++) from[i] = i;
+    const histogram = this.histogram;
+    for (let shift = 0; shift < this.keyBits; shift += 8) {
+      histogram.fill(0);
+      for (let i = 0; i < n; i++) histogram[((keys[from[i]] >>> shift) & 255) + 1]++;
+      for (let b = 1; b <= 256; b++) histogram[b] += histogram[b - 1];
+      for (let i = 0; i < n; i++) to[histogram[(keys[from[i]] >>> shift) & 255]++] = from[i];
+      const swap = from;
+      from = to;
+      to = swap;
+    }
+    return from;
+  }
 
   /**
    * Synchronous core, exposed for the trainer and benchmarks. Features are hashed in place (no
@@ -99,6 +137,8 @@ export class LexicalEmbedder implements Embedder {
     const lower = text.slice(0, MAX_CHARS).replace(CAMEL_BOUNDARY, '$1$2 ').toLowerCase();
     const tokens = (lower.match(TOKEN) ?? []).map((t) => (t.charCodeAt(0) <= 57 ? '0' : t));
     let previous = '^';
+    const { nMin, nMax } = this;
+    const padded = this.padded;
     for (const token of tokens) {
       add(fnv1a(token, 1));
       // `${previous} ${token}`
@@ -106,41 +146,49 @@ export class LexicalEmbedder implements Embedder {
       previous = token;
       const len = token.length;
       if (len < 3) continue;
-      // Character n-grams of `<${token}>`: position k of the padded token is '<', token[k-1] or '>'.
+      // Character n-grams of `<${token}>`. FNV runs left to right, so the hash of the n-gram at i
+      // is one step on from the (n-1)-gram's: every length from one walk per start.
       const paddedLength = len + 2;
-      for (let n = this.nMin; n <= this.nMax; n++) {
-        for (let i = 0; i + n <= paddedLength; i++) {
-          let h = fnvStart(3);
-          for (let k = i; k < i + n; k++) {
-            const c = k === 0 ? 60 : k === paddedLength - 1 ? 62 : token.charCodeAt(k - 1);
-            h = Math.imul(h ^ c, 0x01000193);
-          }
+      padded[0] = 60;
+      for (let k = 0; k < len; k++) padded[k + 1] = token.charCodeAt(k);
+      padded[paddedLength - 1] = 62;
+      for (let i = 0; i + nMin <= paddedLength; i++) {
+        let h = fnvStart(3);
+        for (let k = i; k < i + nMin - 1; k++) h = Math.imul(h ^ padded[k], 0x01000193);
+        for (let n = nMin; n <= nMax && i + n <= paddedLength; n++) {
+          h = Math.imul(h ^ padded[i + n - 1], 0x01000193);
           add(fnvFinish(h));
         }
       }
     }
     if (tokens.length > 0) add(fnv1a(`${previous} $`, 2));
 
-    let count = 0;
-    const picked = new Uint32Array(nTouched);
+    // The buckets still non-zero, each once (a bucket that went back to 0 and was touched again is
+    // in `touched` twice: the first copy takes it and zeroes its count, so the second is skipped).
+    let unique = 0;
+    const picked = this.picked.length >= nTouched ? this.picked : (this.picked = new Uint32Array(nTouched * 2));
+    const cellCount = this.cellCount.length >= nTouched ? this.cellCount : (this.cellCount = new Int32Array(nTouched * 2));
     for (let i = 0; i < nTouched; i++) {
       const index = touched[i];
-      if (counts[index] !== 0) picked[count++] = index;
+      const c = counts[index];
+      if (c === 0) continue;
+      picked[unique] = index;
+      cellCount[unique++] = c;
+      counts[index] = 0;
     }
-    const indices = picked.subarray(0, count).sort();
-    // Drop duplicates (a bucket that went back to 0 and was touched again), then read and reset.
-    let unique = 0;
-    for (let i = 0; i < count; i++) if (i === 0 || indices[i] !== indices[i - 1]) indices[unique++] = indices[i];
-    const out = indices.slice(0, unique);
+    const order = this.sortedOrder(picked, unique);
+    const out = new Uint32Array(unique);
     const values = new Float32Array(unique);
     let norm = 0;
     for (let i = 0; i < unique; i++) {
-      const c = counts[out[i]];
-      const v = Math.sign(c) * Math.log1p(Math.abs(c));
+      const k = order[i];
+      out[i] = picked[k];
+      const c = cellCount[k];
+      const magnitude = c > 0 ? c : -c;
+      const v = Math.sign(c) * (magnitude < LOG1P.length ? LOG1P[magnitude] : Math.log1p(magnitude));
       values[i] = v;
       norm += v * v;
     }
-    for (let i = 0; i < nTouched; i++) counts[touched[i]] = 0;
     norm = Math.sqrt(norm) || 1;
     for (let i = 0; i < values.length; i++) values[i] /= norm;
     return { indices: out, values };
