@@ -18,7 +18,8 @@
  *   npx tsx bench/limits.ts distinct [--rows 100000] [--rounds 3]
  *   npx tsx bench/limits.ts onnx     [--data FILE.csv] [--rounds 3] [--naive-rows 150] [--head-dir .tmp/onnx-head]
  *
- * Run `npm run build` first (the service runs from dist/).
+ * Run `npm run build` first (the service runs from dist/), or pass --source to run src/ through tsx.
+ * onnx needs a head trained for the random-weight MiniLM (see bench/run.ts for the command).
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,9 +36,11 @@ interface Contender {
 }
 
 const reference: Contender = { name: 'bare Fastify (parse → 3 columns → stringify)', start: () => serve({}, { script: 'bench/reference-server.ts' }) };
+/** `source`: run src/ through tsx (tests) instead of dist/. */
+let fromSource = false;
 const logsift = (env: Record<string, string> = {}): Contender => ({
   name: 'logsift',
-  start: () => serve(serverEnv({ embedder: (env.LOGSIFT_EMBEDDER as 'onnx' | undefined) ?? 'lexical', env })),
+  start: () => serve(serverEnv({ embedder: (env.LOGSIFT_EMBEDDER as 'onnx' | undefined) ?? 'lexical', env }), { source: fromSource }),
 });
 
 /** Each contender on a fresh server per round, rounds interleaved; every result kept. */
@@ -116,8 +119,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       data: { type: 'string', default: CODEBASICS },
       'naive-rows': { type: 'string', default: '150' },
       'head-dir': { type: 'string', default: resolve(PROJECT_ROOT, '.tmp/onnx-head') },
+      source: { type: 'boolean', default: false },
     },
   });
+  fromSource = values.source!;
   const n = Number(values.rounds);
   const what = positionals[0];
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; node ${process.version}; ${new Date().toISOString()}\n`);

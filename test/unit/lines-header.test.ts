@@ -22,6 +22,9 @@ const CASES: [string, string | undefined, string | undefined, string | undefined
   ['2024/05/01 10:00:00 [crit] 811#0: *31 open() "/srv/x" failed (13: Permission denied)', 'nginx-error', 'critical', undefined, 'open() "/srv/x" failed (13: Permission denied)'],
   ['May  1 10:00:00 web-3 sshd[4242]: Accepted publickey for deploy from 192.0.2.4 port 50312 ssh2', 'syslog', undefined, 'sshd', 'Accepted publickey for deploy from 192.0.2.4 port 50312 ssh2'],
   ['May  1 10:00:00 web-3 su(pam_unix)[77]: session opened for user root', 'syslog', undefined, 'su(pam_unix)', 'session opened for user root'],
+  // macOS: the process or service in parentheses after the pid.
+  ['May  1 10:00:00 mbp-3 sandboxd[129] ([4211]): mdworker(4211) deny file-read-data /Users/ana/.ssh', 'syslog', undefined, 'sandboxd', 'mdworker(4211) deny file-read-data /Users/ana/.ssh'],
+  ['May  1 10:00:00 mbp-3 com.apple.xpc.launchd[1] (com.apple.mdworker.bundles[4821]): Service exited with abnormal code: 78', 'syslog', undefined, 'com.apple.xpc.launchd', 'Service exited with abnormal code: 78'],
   ['2024-05-01T10:00:00+02:00 web-3 systemd[1]: Started Daily apt activities.', 'syslog-iso', undefined, 'systemd', 'Started Daily apt activities.'],
   ['2024-05-01 10:00:00, Info                  CBS    Loaded servicing stack v6.1', 'windows-servicing', 'info', 'CBS', 'Loaded servicing stack v6.1'],
   ['[05.01 10:00:00] updater.exe - cdn.example.com:443 open through proxy gw:3128 HTTPS', 'bracket-time-program', undefined, 'updater.exe', 'cdn.example.com:443 open through proxy gw:3128 HTTPS'],
