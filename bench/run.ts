@@ -65,7 +65,9 @@ export async function runAll(o: RunOptions = {}): Promise<string[]> {
   log('### HTTP load (autocannon, POST /classify, text/csv body of Codebasics rows; after a warm-up)');
   log('');
   log(LOAD_TABLE_HEADER);
-  const durationS = small ? 1 : (o.durationS ?? 10);
+  // --small (the smoke test): half-second loads, enough to see that they run without errors;
+  // the warm-up below is as long (min(2, durationS)).
+  const durationS = small ? 0.5 : (o.durationS ?? 10);
   for (const embedder of kinds) {
     const results = await loadBench({
       embedder,

@@ -5,7 +5,8 @@
  * is counted in /metrics. Prompt injection through a log line gets no answer outside the label
  * set and never leaks the prompt.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FAKE_CLOCK, until } from '../helpers/fake-clock.js';
 import { FakeOpenAI, answer, closedPort, hang, large, logLineOf, malformed, status, trickle, type Reply } from '../helpers/fake-openai.js';
 import { metricSum, metricValue } from '../helpers/metrics.js';
 import { outputObjects, postCsv, send, startServer, type TestServer } from '../helpers/server.js';
@@ -13,6 +14,7 @@ import { outputObjects, postCsv, send, startServer, type TestServer } from '../h
 let fake: FakeOpenAI | undefined;
 let srv: TestServer | undefined;
 afterEach(async () => {
+  vi.useRealTimers();
   await srv?.close();
   await fake?.close();
   srv = undefined;
@@ -49,6 +51,38 @@ async function metrics(s: TestServer): Promise<string> {
 
 const FALLBACK = { target_label: 'Unclassified', label_stage: 'fallback', confidence: '0' };
 
+/**
+ * `reply` to every attempt, with the client's wait before the second one on the fake clock: it
+ * is installed as the first attempt arrives (before it is answered) and removed as the second
+ * arrives, whose arrival time is still read from it. See passWait.
+ */
+function clocked(reply: Reply): (i: number) => Reply {
+  return (i) => {
+    if (i === 0) vi.useFakeTimers(FAKE_CLOCK);
+    else if (i === 1) vi.useRealTimers();
+    return reply;
+  };
+}
+
+/**
+ * Once /metrics shows the first attempt's failure (`failed`), the client is waiting for its
+ * retry: moves the fake clock on until the wait ends, and returns the still pending rows. `wait`:
+ * exactly that long (no retry is sent a millisecond before), or `{ atMost }` (a jittered back-off).
+ */
+async function passWait<T>(s: TestServer, pending: Promise<T>, failed: (metrics: string) => boolean, wait: number | { atMost: number }): Promise<T> {
+  await until(async () => failed(await metrics(s)), 'the first attempt to fail');
+  if (typeof wait === 'number') {
+    await vi.advanceTimersByTimeAsync(wait - 1);
+    expect(fake!.requests).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+  } else {
+    await vi.advanceTimersByTimeAsync(wait.atMost);
+  }
+  return pending;
+}
+/** The back-off before a first retry: the llm client's default 500 ms, jittered down to 250-500. */
+const FIRST_BACKOFF = { atMost: 500 };
+
 describe('LLM faults through POST /classify', () => {
   it('a good answer is used (baseline)', async () => {
     const s = await withFake(answer('Workflow Error'));
@@ -58,8 +92,8 @@ describe('LLM faults through POST /classify', () => {
   });
 
   it('timeout (the LLM never answers): fallback row, timeouts counted', async () => {
-    const s = await withFake(hang());
-    const [row] = await classifyLegacy(s);
+    const s = await withFake(clocked(hang()));
+    const [row] = await passWait(s, classifyLegacy(s), (m) => metricValue(m, 'logsift_llm_timeouts_total') === 1, FIRST_BACKOFF);
     expect(row).toMatchObject(FALLBACK);
     const m = await metrics(s);
     expect(metricValue(m, 'logsift_llm_timeouts_total')).toBeGreaterThanOrEqual(2);
@@ -77,8 +111,8 @@ describe('LLM faults through POST /classify', () => {
   });
 
   it('HTTP 500: retried, then a fallback row; counted by status', async () => {
-    const s = await withFake(status(500));
-    const [row] = await classifyLegacy(s);
+    const s = await withFake(clocked(status(500)));
+    const [row] = await passWait(s, classifyLegacy(s), (m) => metricValue(m, 'logsift_llm_http_errors_total', { status: '500' }) === 1, FIRST_BACKOFF);
     expect(row).toMatchObject(FALLBACK);
     expect(fake!.requests).toHaveLength(2);
     const m = await metrics(s);
@@ -87,8 +121,8 @@ describe('LLM faults through POST /classify', () => {
   });
 
   it('429 with Retry-After: waits as told before retrying, then a fallback row', async () => {
-    const s = await withFake(status(429, { 'retry-after': '1' }), { callBudgetMs: 5000 });
-    const [row] = await classifyLegacy(s);
+    const s = await withFake(clocked(status(429, { 'retry-after': '1' })), { callBudgetMs: 5000 });
+    const [row] = await passWait(s, classifyLegacy(s), (m) => metricValue(m, 'logsift_llm_http_errors_total', { status: '429' }) === 1, 1000);
     expect(row).toMatchObject(FALLBACK);
     expect(fake!.requests).toHaveLength(2);
     expect(fake!.requests[1].at - fake!.requests[0].at).toBeGreaterThanOrEqual(900);
@@ -114,8 +148,8 @@ describe('LLM faults through POST /classify', () => {
   });
 
   it('malformed JSON: retried once, then a fallback row; protocol errors counted', async () => {
-    const s = await withFake(malformed(), { retries: 2 });
-    const [row] = await classifyLegacy(s);
+    const s = await withFake(clocked(malformed()), { retries: 2 });
+    const [row] = await passWait(s, classifyLegacy(s), (m) => metricValue(m, 'logsift_llm_errors_total', { kind: 'protocol' }) === 1, FIRST_BACKOFF);
     expect(row).toMatchObject(FALLBACK);
     expect(fake!.requests).toHaveLength(2);
     expect(metricValue(await metrics(s), 'logsift_llm_errors_total', { kind: 'protocol' })).toBe(2);

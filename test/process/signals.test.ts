@@ -13,51 +13,65 @@ import { closedPort } from '../helpers/fake-openai.js';
 import { outputObjects, parseOutput, postCsv } from '../helpers/server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'logsift-proc-'));
-const rulesPath = join(dir, 'rules.json');
 const original = JSON.parse(readFileSync('configs/regex_rules.json', 'utf8')) as { rules: unknown[] };
 const ZEBRA = { id: 'zebra', pattern: '^zebra crossing breached\\b', flags: 'i', label: 'Security Alert' };
 
-let child: ChildProcess;
-let base: string;
-let output = '';
-let exit: Promise<number | null>;
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitFor(check: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) if (await check()) return true;
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (await check()) return true;
   return false;
 }
 
-beforeAll(async () => {
+interface Served {
+  child: ChildProcess;
+  base: string;
+  rulesPath: string;
+  /** Everything the process printed so far. */
+  output(): string;
+  exit: Promise<number | null>;
+}
+
+/** One server process with a rules file of its own. */
+async function serve(name: string): Promise<Served> {
+  const rulesPath = join(dir, `${name}-rules.json`);
   writeFileSync(rulesPath, JSON.stringify(original));
   const port = await closedPort();
-  base = `http://127.0.0.1:${port}`;
-  child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', LOGSIFT_EMBEDDER: 'lexical', LOGSIFT_REGEX_RULES: rulesPath, LOGSIFT_CONFIG: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = await waitFor(() => fetch(`${base}/readyz`).then((r) => r.ok, () => false), 60_000);
   expect(ready, output).toBe(true);
+  return { child, base, rulesPath, output: () => output, exit };
+}
+
+// One process per test (SIGTERM ends its own), started together.
+let hup: Served;
+let term: Served;
+beforeAll(async () => {
+  [hup, term] = await Promise.all([serve('hup'), serve('term')]);
 }, 90_000);
 
 afterAll(() => {
-  if (child.exitCode === null) child.kill('SIGKILL');
+  for (const s of [hup, term]) if (s?.child.exitCode === null) s.child.kill('SIGKILL');
 });
 
-const zebra = async () => outputObjects((await postCsv(base, 'source,log_message\nA,Zebra crossing breached at gate 4\n')).text)[0];
+const zebra = async () => outputObjects((await postCsv(hup.base, 'source,log_message\nA,Zebra crossing breached at gate 4\n')).text)[0];
 
 describe('signals to the real server process', () => {
   it('SIGHUP reloads the rules; a bad rules file keeps the old ones and logs why', async () => {
-    writeFileSync(rulesPath, JSON.stringify({ rules: [ZEBRA, ...original.rules] }));
-    child.kill('SIGHUP');
-    expect(await waitFor(async () => (await zebra()).label_stage === 'regex', 10_000), output).toBe(true);
-    writeFileSync(rulesPath, '{ not json');
-    child.kill('SIGHUP');
-    expect(await waitFor(() => output.includes('pipeline reload failed'), 10_000), output).toBe(true);
-    expect(output).toMatch(/reload failed, the previous pipeline stays in service: .*not valid JSON/);
+    writeFileSync(hup.rulesPath, JSON.stringify({ rules: [ZEBRA, ...original.rules] }));
+    hup.child.kill('SIGHUP');
+    expect(await waitFor(async () => (await zebra()).label_stage === 'regex', 10_000), hup.output()).toBe(true);
+    writeFileSync(hup.rulesPath, '{ not json');
+    hup.child.kill('SIGHUP');
+    expect(await waitFor(() => hup.output().includes('pipeline reload failed'), 10_000), hup.output()).toBe(true);
+    expect(hup.output()).toMatch(/reload failed, the previous pipeline stays in service: .*not valid JSON/);
     expect(await zebra()).toMatchObject({ label_stage: 'regex', target_label: 'Security Alert' });
   }, 30_000);
 
@@ -67,6 +81,7 @@ describe('signals to the real server process', () => {
     let received = '';
     let firstBytes!: () => void;
     const started = new Promise<void>((r) => (firstBytes = r));
+    const { base, child, exit, output } = term;
     const req = request(`${base}/classify`, { method: 'POST', headers: { 'content-type': 'text/csv' } });
     const done = new Promise<number>((resolve, reject) => {
       req.on('response', (res) => {
@@ -97,20 +112,20 @@ describe('signals to the real server process', () => {
       probe.end();
     });
     // Refused, or — when the connection was queued before the listener closed — answered 503.
-    expect(['ECONNREFUSED', 'answered 503'], output).toContain(fresh);
+    expect(['ECONNREFUSED', 'answered 503'], output()).toContain(fresh);
     // The client keeps sending the rest of its upload after the signal.
     while (i < ROWS) {
       writeRows(5_000);
       await sleep(20);
     }
     req.end();
-    expect(await done.catch((e: Error) => `${e.message}\n${output}`)).toBe(200);
+    expect(await done.catch((e: Error) => `${e.message}\n${output()}`)).toBe(200);
     const { header, rows } = parseOutput(received);
     expect(header).toEqual(['id', 'source', 'log_message', 'target_label', 'label_stage', 'confidence']);
     expect(rows).toHaveLength(ROWS);
     expect(rows.every((r, k) => r[0] === String(k))).toBe(true);
     expect(rows.filter((r) => r[4] === 'error')).toHaveLength(0);
     expect(await exit).toBe(0);
-    expect(output).toMatch(/SIGTERM: closing/);
+    expect(output()).toMatch(/SIGTERM: closing/);
   }, 60_000);
 });

@@ -3,8 +3,7 @@
  * pattern sets (one RE2::Set pass) against each pattern tried alone, the header's head-only match
  * against the whole pattern, and the preparer's shape cache against preparing every line.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { parse } from 'csv-parse/sync';
+import { existsSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolvePath } from '../../src/config/index.js';
@@ -14,10 +13,9 @@ import { compileMasker, compileMaskRules, maskMessage } from '../../src/lines/ma
 import { LinePreparer, type Prepared } from '../../src/lines/prepare.js';
 import { readHeaderPatterns, readMaskRules, readRules } from '../../src/pipeline/build.js';
 import { compileRules, RegexStage } from '../../src/stages/regex.js';
+import { messagesOf } from '../helpers/data.js';
 
 const LOGHUB_DEV = resolvePath('../shared/data/loghub-2k-dev/categories.csv');
-const messagesOf = (path: string): string[] =>
-  (parse(readFileSync(path), { columns: true }) as { log_message?: string; message?: string }[]).map((r) => r.log_message ?? r.message ?? '');
 const corpus = messagesOf(resolvePath('data/corpus.csv')).filter((_, i) => i % 16 === 0);
 const lines = [...corpus, ...messagesOf(resolvePath('data/robustness.csv')), ...(existsSync(LOGHUB_DEV) ? messagesOf(LOGHUB_DEV).filter((_, i) => i % 3 === 0) : [])];
 

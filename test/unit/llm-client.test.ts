@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import {
   LlmCircuitOpenError,
@@ -13,6 +13,7 @@ import {
   parseRetryAfter,
   type LlmClientOptions,
 } from '../../src/llm/client.js';
+import { FAKE_CLOCK, until } from '../helpers/fake-clock.js';
 import { FakeOpenAI, fastTestClient, answer, closedPort, delay, hang, large, malformed, status } from '../helpers/fake-openai.js';
 
 const MESSAGES = [
@@ -27,6 +28,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
+  vi.useRealTimers();
   await server.close();
 });
 
@@ -126,9 +128,27 @@ describe('LlmClient failures and retries', () => {
   });
 
   it('honours Retry-After seconds on 429', async () => {
-    server.enqueue(status(429, { 'retry-after': '1' })).respond(() => answer('Security Alert'));
+    // The wait runs on the fake clock: installed as the 429 is answered, removed when the retry
+    // arrives (its arrival time is still read from the fake clock).
+    server.respond((_request, i) => {
+      if (i > 0) {
+        vi.useRealTimers();
+        return answer('Security Alert');
+      }
+      vi.useFakeTimers(FAKE_CLOCK);
+      return status(429, { 'retry-after': '1' });
+    });
     const c = client({ backoffBaseMs: 1, backoffMaxMs: 1 });
-    await expect(c.complete(MESSAGES)).resolves.toBe('Security Alert');
+    const call = c.complete(MESSAGES);
+    let settled = false;
+    void call.finally(() => (settled = true)).catch(() => undefined);
+    // Once the 429 is counted, the client is waiting on its timer.
+    await until(() => c.stats().httpStatus['429'] === 1, 'the 429');
+    await vi.advanceTimersByTimeAsync(999);
+    expect(server.requests).toHaveLength(1);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await expect(call).resolves.toBe('Security Alert');
     expect(server.requests).toHaveLength(2);
     const gap = server.requests[1].at - server.requests[0].at;
     expect(gap).toBeGreaterThanOrEqual(950);

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { modelsCommand } from '../../src/commands/models.js';
 import { setupCommand } from '../../src/commands/setup.js';
 import { embedderFingerprint } from '../../src/embedding/index.js';
@@ -336,6 +336,7 @@ function tinyCorpus(dir: string): string {
 
 describe.skipIf(!HAVE_MODEL)(`set-up with your own model folder${HAVE_MODEL ? '' : ' — SKIPPED: no random-weight MiniLM'}`, () => {
   let modelDir: string;
+  // Each test sets up into a head folder of its own: none sees another's head.
   let headDir: string;
   let corpus: string;
   const configFor = (embedder: Record<string, unknown> = {}) =>
@@ -348,10 +349,14 @@ describe.skipIf(!HAVE_MODEL)(`set-up with your own model folder${HAVE_MODEL ? ''
   const readHead = () => headFileSchema.parse(JSON.parse(readFileSync(join(headDir, 'head-onnx.json'), 'utf8')));
   let logged: string[];
 
+  beforeEach(() => {
+    headDir = tempDir('heads');
+    logged.length = 0;
+  });
+
   beforeAll(() => {
     modelDir = exportFolder(E5_PROMPTS);
-    headDir = tempDir('heads');
-    corpus = tinyCorpus(headDir);
+    corpus = tinyCorpus(tempDir('corpus'));
     logged = [];
     vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void logged.push(args.join(' ')));
     vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void logged.push(args.join(' ')));
@@ -409,7 +414,8 @@ describe.skipIf(!HAVE_MODEL)(`set-up with your own model folder${HAVE_MODEL ? ''
   }, 120_000);
 
   it('(d) a head trained with another prefix is refused with a clear message; set-up retrains it', async () => {
-    // The head from (c) was trained with the folder's "query: ".
+    // A head trained with the folder's "query: ", as in (c).
+    expect(await setupCommand(['--data', corpus], configFor())).toBe(0);
     const trainedFor = readHead().embedder.fingerprint;
     const passage = configFor({ promptPrefix: 'passage: ' });
     const expected = lineFeaturesFingerprint(await embedderFingerprint('onnx', passage));

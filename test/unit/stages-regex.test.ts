@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { resolvePath } from '../../src/config/index.js';
 import { compileRules, RegexStage, rulesFileSchema } from '../../src/stages/regex.js';
 import { readRules } from '../../src/pipeline/build.js';
+import { corpusLines } from '../helpers/data.js';
 
 const rule = (over: Record<string, unknown> = {}) => ({ id: 'r1', pattern: 'disk full', label: 'Resource Usage', ...over });
 
@@ -97,9 +97,7 @@ describe('regex rules on hostile lines (issue 9: CPU denial of service)', () => 
     const file = rulesFileSchema.parse(JSON.parse(readFileSync(resolvePath('configs/regex_rules.json'), 'utf8')));
     const backtracking = file.rules.map((r) => ({ id: r.id, regex: new RegExp(r.pattern, r.flags) }));
     const stage = new RegexStage(await readRules(resolvePath('configs/regex_rules.json')));
-    const lines = ['data/corpus.csv', 'data/robustness.csv'].flatMap((path) =>
-      (parse(readFileSync(resolvePath(path)), { columns: true }) as { log_message: string }[]).map((r) => r.log_message),
-    );
+    const lines = corpusLines();
     expect(lines.length).toBeGreaterThan(10_000);
     const differing = lines.filter((line) => stage.match(line)?.id !== backtracking.find((r) => r.regex.test(line))?.id);
     expect(differing).toEqual([]);

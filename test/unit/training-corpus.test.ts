@@ -30,8 +30,10 @@ describe('corpus generator', () => {
   });
 
   it('gives the same rows for the same seed and different rows for another seed', () => {
-    expect(generateCorpus({ seed: 7, rows: 20_000, families })).toEqual(rows);
-    expect(generateCorpus({ seed: 8, rows: 20_000, families })).not.toEqual(rows);
+    // 2,000 rows: determinism does not depend on the size (the 20,000 above were 0.9 s more).
+    const sample = generateCorpus({ seed: 7, rows: 2_000, families });
+    expect(generateCorpus({ seed: 7, rows: 2_000, families })).toEqual(sample);
+    expect(generateCorpus({ seed: 8, rows: 2_000, families })).not.toEqual(sample);
   });
 
   it('covers every label, with routine System Notification lines the largest class, as in real logs', () => {
@@ -44,11 +46,10 @@ describe('corpus generator', () => {
   });
 
   it('expands every slot (no template names a slot that does not exist)', () => {
-    for (const r of rows) {
-      expect(r.log_message.trim().length).toBeGreaterThan(0);
-      expect(r.log_message).not.toMatch(/[\u0001\u0002]/);
-      expect(r.log_message, r.family).not.toMatch(/\{(?:[a-z]+_)*(?:ts|ip|pid|host|user|num|level|hex\d*|n)\}/);
-    }
+    // One assertion over all rows (three expect() calls per row were half a second), naming each bad row's family.
+    const unexpanded = /\{(?:[a-z]+_)*(?:ts|ip|pid|host|user|num|level|hex\d*|n)\}/;
+    const bad = rows.filter((r) => r.log_message.trim().length === 0 || /[\u0001\u0002]/.test(r.log_message) || unexpanded.test(r.log_message));
+    expect(bad.map((r) => [r.family, r.log_message])).toEqual([]);
   });
 
   it('writes whole lines: most carry a header with a timestamp', () => {
