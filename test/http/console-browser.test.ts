@@ -47,11 +47,11 @@ const LINES = [
 
 /** 100,000 rows from a few hundred shapes (the service caches per masked message, as in real logs). */
 /**
- * Mostly repeated templates, and one line in seven a template of its own (a made-up approver
- * name): enough work that the upload is still running while the test types.
+ * Mostly repeated templates, and two lines in seven a template of their own (a made-up name):
+ * enough work that the upload is still running while the test types, however fast repeats go.
  */
 function bigCsv(rows: number): string {
-  const t = ['User {n} logged in.', 'GET /api/v{n}/orders HTTP/1.1 status: 200 len: {n}', 'Disk usage at {n}% on /var', 'Failed login attempt for admin from 10.0.{n}.7', 'Backup job {n} completed', 'Database connection pool exhausted after {n} ms', 'Invoice {n} approval stalled: approver {w} on leave'];
+  const t = ['User {n} logged in.', 'GET /api/v{n}/orders HTTP/1.1 status: 200 len: {n}', 'Disk usage at {n}% on /var', 'Failed login attempt for admin from 10.0.{n}.7', 'Backup job {n} of tenant {w} completed', 'Database connection pool exhausted after {n} ms', 'Invoice {n} approval stalled: approver {w} on leave'];
   const word = (i: number) => i.toString(26).replace(/./g, (d) => String.fromCharCode(97 + parseInt(d, 26)));
   const parts = ['source,log_message\n'];
   for (let i = 0; i < rows; i++) parts.push(`svc${i % 7},${t[i % t.length].replaceAll('{n}', String(i)).replace('{w}', word(i))}\n`);
