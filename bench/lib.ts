@@ -26,7 +26,7 @@ export function readRecords(path: string, limit = Infinity): LogRecord[] {
 /**
  * Writes a CSV of `rows` log lines (source,log_message), skipping the work when the file exists
  * (the name carries the count). `corpus` (default): the rows of data/corpus.csv taken as
- * templates, in a seeded random order, every digit run redrawn — lines repeat their templates
+ * templates, in a seeded random order, one line per row, every digit run redrawn — lines repeat their templates
  * with fresh numbers and ids, as real logs do. `generator`: fresh lines from the corpus
  * generator (src/training/corpus.ts), 9,000 per seed — random names, hosts and words make most
  * lines a template of their own, a worst case for the template cache. `distinct`: as `corpus`,
@@ -49,10 +49,11 @@ export async function generateCsv(path: string, rows: number, mode: 'corpus' | '
       mode !== 'generator'
         ? Array.from({ length: n }, () => {
             const t = templates[Math.floor(r() * templates.length)];
-            const message = t.message.replace(/\d+/g, (d) => redrawDigits(d, r));
+            // One line per row (stack traces joined): the HTTP benchmarks count rows by line breaks.
+            const message = t.message.replace(/\d+/g, (d) => redrawDigits(d, r)).replace(/\r?\n/g, ' ');
             return [t.source, mode === 'distinct' ? `${message} ref=${madeUpWord(r)}` : message];
           })
-        : generateCorpus({ seed: s, rows: n }).map((c) => [c.source, c.log_message]);
+        : generateCorpus({ seed: s, rows: n }).map((c) => [c.source, c.log_message.replace(/\r?\n/g, ' ')]);
     written += chunk.length;
     if (!out.write(stringify(chunk))) await once(out, 'drain');
   }
