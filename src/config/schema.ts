@@ -95,7 +95,10 @@ const pipelineSchema = z.object({
   confidenceThreshold: probability.default(0.7).meta({ env: 'LOGSIFT_CONFIDENCE_THRESHOLD' }),
   /** Rows classified together in one pipeline call. */
   batchSize: positiveInt.default(256).meta({ env: 'LOGSIFT_BATCH_SIZE' }),
-  /** Decisions remembered per masked message (LRU); 0 turns the cache off. */
+  /**
+   * Decisions remembered per prepared line (LRU), for each route: lines through the stages, and
+   * lines of LLM-routed sources (their own cache of the same size); 0 turns the caches off.
+   */
   cacheSize: z.coerce.number().int().min(0).default(100_000).meta({ env: 'LOGSIFT_CACHE_SIZE' }),
   /** Ordered masking rules for cache keys (numbers, ids, IPs, paths, quoted values). */
   maskRulesPath: z.string().default('configs/mask_rules.json').meta({ env: 'LOGSIFT_MASK_RULES' }),

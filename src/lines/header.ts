@@ -84,16 +84,17 @@ export function compileHeaderPatterns(json: unknown, source = 'header patterns')
     .filter((p) => p.enabled)
     .map((p) => {
       let regex: LinearRegExp;
+      let head: LinearRegExp | undefined;
       try {
         // `d`: the message group's offsets (ParsedLine.span).
         regex = compileLinear(p.pattern, `d${p.flags}`, `${source}: pattern ${p.name}`);
+        const headSource = headOf(p.pattern, p.flags);
+        head = headSource === undefined ? undefined : compileLinear(headSource, p.flags, `${source}: pattern ${p.name}`);
       } catch (err) {
         if (err instanceof LinearRegexError) throw new HeaderPatternError(err.message);
         throw new HeaderPatternError(`${source}: pattern ${p.name}: invalid: ${(err as Error).message}`);
       }
       if (!p.pattern.includes('(?<message>')) throw new HeaderPatternError(`${source}: pattern ${p.name} has no (?<message>…) group`);
-      const headSource = headOf(p.pattern, p.flags);
-      const head = headSource === undefined ? undefined : compileLinear(headSource, p.flags, `${source}: pattern ${p.name}`);
       return { name: p.name, regex, digitBlind: isDigitBlind(p.pattern, p.flags), head };
     });
 }
@@ -143,7 +144,6 @@ function parseLogfmt(line: string): ParsedLine | undefined {
   return { message, level, component, format: 'logfmt' };
 }
 
-/** Splits lines with the given patterns (in order), after the JSON and logfmt readers. */
 /**
  * The source before a final `(?<message>.*)$` when the pattern is one sequence ending so (no
  * top-level alternation); undefined otherwise.
@@ -168,6 +168,7 @@ function headOf(source: string, flags: string): string | undefined {
 
 const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 
+/** Splits lines with the given patterns (in order), after the JSON and logfmt readers. */
 export class HeaderParser {
   /** All formats in one pass over the line; only those that match are run for their groups. */
   private readonly set: LinearPatternSet;

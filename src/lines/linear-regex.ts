@@ -86,7 +86,8 @@ export function compileLinear(source: string, flags: string, where: string): Lin
  * one set measured slower).
  */
 export class LinearPatternSet {
-  private readonly groups: { readonly set: InstanceType<typeof RE2.Set>; readonly members: readonly number[] }[];
+  /** One set per flag group; undefined when RE2 could not build them (see the constructor). */
+  private readonly groups?: { readonly set: InstanceType<typeof RE2.Set>; readonly members: readonly number[] }[];
 
   constructor(readonly patterns: readonly LinearRegExp[]) {
     const byFlags = new Map<string, number[]>();
@@ -94,11 +95,18 @@ export class LinearPatternSet {
       const key = [...'ims'].filter((f) => p.flags.includes(f)).join('');
       byFlags.set(key, [...(byFlags.get(key) ?? []), i]);
     });
-    this.groups = [...byFlags].map(([flags, members]) => ({ set: new RE2.Set(members.map((i) => patterns[i].internalSource), flags), members }));
+    try {
+      this.groups = [...byFlags].map(([flags, members]) => ({ set: new RE2.Set(members.map((i) => patterns[i].internalSource), flags), members }));
+    } catch {
+      // A set shares RE2's program budget: some hundreds of long patterns that compile one by
+      // one may not compile together. Then each pattern is tried on its own, as before sets.
+      this.groups = undefined;
+    }
   }
 
   /** Indices of the patterns that match somewhere in `text`, ascending. */
   matching(text: string | Buffer): number[] {
+    if (!this.groups) return this.patterns.flatMap((p, i) => (testFromStart(p, text) ? [i] : []));
     if (this.groups.length === 1) {
       const { set, members } = this.groups[0];
       return set.match(text).map((k) => members[k]);
@@ -110,6 +118,7 @@ export class LinearPatternSet {
 
   /** Index of the first pattern (in the given order) that matches `text`; -1 for none. */
   first(text: string | Buffer): number {
+    if (!this.groups) return this.patterns.findIndex((p) => testFromStart(p, text));
     let best = -1;
     for (const { set, members } of this.groups) {
       const found = set.match(text);
@@ -119,7 +128,16 @@ export class LinearPatternSet {
   }
 }
 
+/** `test` from the start of the text, whatever lastIndex a global pattern was left with. */
+function testFromStart(pattern: LinearRegExp, text: string | Buffer): boolean {
+  pattern.lastIndex = 0;
+  const found = pattern.test(text);
+  pattern.lastIndex = 0;
+  return found;
+}
+
 const DIGITS = '0123456789';
+const RE2_ONLY_SYNTAX = /\\[xu]\{|\\[QECAz]|\[\[:/;
 
 /**
  * True when the pattern cannot tell one ASCII digit from another: every character, escape and
@@ -129,6 +147,10 @@ const DIGITS = '0123456789';
  * Read from the JavaScript syntax tree (regexpp); a pattern it cannot read counts as not blind.
  */
 export function isDigitBlind(source: string, flags: string): boolean {
+  // RE2 reads some escapes JavaScript does not: `\x{35}` is "5" to RE2 and "x" repeated 35
+  // times to JavaScript; `\Q…\E` quotes; `[[:digit:]]` is a class. The syntax tree below is
+  // JavaScript's, so a pattern using any of these is not judged: it counts as not blind.
+  if (RE2_ONLY_SYNTAX.test(source)) return false;
   let ast: AST.Pattern;
   try {
     ast = new RegExpParser().parsePattern(source, 0, source.length, { unicode: flags.includes('u') });

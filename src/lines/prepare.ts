@@ -24,7 +24,10 @@ export function preparedText(line: PreparedLine): string {
 export interface PreparerOptions {
   /** Characters of a line that are parsed and masked (the output keeps the whole line). Default 10,000. */
   readonly maxChars?: number;
-  /** Characters of lines remembered for their shapes (see LinePreparer); 0 turns the shape cache off. Default 4,000,000. */
+  /**
+   * Size of the shape cache (see LinePreparer), in characters of the lines and prepared texts it
+   * holds plus 64 per entry for the rest; 0 turns it off. Default 8,000,000 (some 20–40 MB).
+   */
   readonly shapeCacheChars?: number;
 }
 
@@ -88,9 +91,9 @@ export class LinePreparer {
     options: PreparerOptions = {},
   ) {
     this.maxChars = options.maxChars ?? 10_000;
-    const shapeChars = options.shapeCacheChars ?? 4_000_000;
+    const shapeChars = options.shapeCacheChars ?? 8_000_000;
     if (shapeChars > 0 && parser.digitBlind && mask.digitBlind === true) {
-      this.shapes = new LRUCache({ maxSize: shapeChars, sizeCalculation: (entry) => entry.sample.length + 1 });
+      this.shapes = new LRUCache({ maxSize: shapeChars, sizeCalculation: (entry) => entry.sample.length + entry.text.length + 64 });
     }
   }
 

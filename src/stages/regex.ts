@@ -76,7 +76,7 @@ export class RegexStage implements Stage<RowRecord> {
   readonly name = 'regex' as const;
   /** Rules that cannot tell digits apart: what they find is remembered per line shape. */
   private readonly blind: RuleSubset;
-  /** The others (`[1-5]\d\d`): run on every row. */
+  /** The others (a rule with `5\d\d` or `[1-5]` in it; none of the shipped ones): run on every row. */
   private readonly digitSensitive: RuleSubset;
   private readonly byShape = new WeakMap<object, number>();
 

@@ -29,7 +29,9 @@ const answer = ({ body, line, text }: Prepared) => ({ body, line, text });
 describe('digit-blind patterns', () => {
   it('a pattern is digit-blind when every atom matches all ten digits or none', () => {
     const blind = ['\\d+', '[0-9a-f]{4}', '\\w+\\s\\S.', '[^\\d]', '\\p{N}', 'HTTP/\\d', '^(?<level>[IWEF])\\d{4}', 'a{2,3}b', '\\b(?:\\dx)?[a-f]'];
-    const sighted = ['(?:0x)?', '[1-5]\\d\\d', '[^5]', '\\x35', 'port 22', '[0-8]'];
+    // The last three are RE2 syntax that JavaScript reads otherwise (`\\x{35}` is "5" to RE2):
+    // not judged, so not blind.
+    const sighted = ['(?:0x)?', '[1-5]\\d\\d', '[^5]', '\\x35', 'port 22', '[0-8]', 'code \\x{35}\\d\\d', 'code \\Q[0-9]\\E', '[[:digit:]]'];
     for (const p of blind) expect([p, isDigitBlind(p, 'u')]).toEqual([p, true]);
     for (const p of sighted) expect([p, isDigitBlind(p, 'u')]).toEqual([p, false]);
   });
@@ -54,6 +56,22 @@ describe('pattern sets', () => {
       expect(set.matching(line)).toEqual(alone);
       expect(set.first(line)).toBe(alone.length ? alone[0] : -1);
     }
+  });
+});
+
+describe('pattern sets past RE2::Set\'s program budget', () => {
+  it('fall back to trying each pattern alone, with the same answers', () => {
+    // 80 long patterns compile one by one but not as one set.
+    const big = Array.from({ length: 80 }, (_, i) => compileLinear(`[a-z]{1000}[0-9]{1,1000}y${i}`, '', 'test'));
+    const patterns = [compileLinear('disk (full|failed)', 'i', 'test'), ...big, compileLinear('^\\d+$', '', 'test')];
+    const set = new LinearPatternSet(patterns);
+    for (const text of ['Disk FULL on /var', '12345']) {
+      const alone = patterns.flatMap((p, i) => (p.test(text) ? [i] : []));
+      expect(set.matching(text)).toEqual(alone);
+      expect(set.first(text)).toBe(alone[0]);
+    }
+    // "…7y79": big[7] (…y7) and big[79] (…y79), then the first pattern.
+    expect(set.matching(`${'a'.repeat(1000)}7y79 disk failed`)).toEqual([0, 8, 80]);
   });
 });
 
