@@ -41,6 +41,15 @@ interface ShapeEntry {
   readonly text: string;
 }
 
+/** A masked message and component: what any message and component of their shapes mask to. */
+interface MaskedEntry {
+  readonly message: string;
+  readonly component: string | undefined;
+  readonly level: PreparedLine['level'];
+  readonly line: PreparedLine;
+  readonly text: string;
+}
+
 const DIGIT = /\d/;
 const ZERO = 48;
 const NINE = 57;
@@ -84,6 +93,13 @@ export class LinePreparer {
   private readonly maxChars: number;
   /** Shapes by their hash; an entry answers only a line of its own shape (sameShape). */
   private readonly shapes?: LRUCache<number, ShapeEntry>;
+  /**
+   * Second level, after the header split: masked lines by the shapes of their message and
+   * component (and their level), so a line whose header is new (another host, a longer pid) but
+   * whose message is a known shape skips the mask rules — as do JSON records, which the shape
+   * cache never takes. Needs only the mask rules to be digit-blind.
+   */
+  private readonly masked?: LRUCache<number, MaskedEntry>;
 
   constructor(
     private readonly parser: HeaderParser,
@@ -94,6 +110,9 @@ export class LinePreparer {
     const shapeChars = options.shapeCacheChars ?? 8_000_000;
     if (shapeChars > 0 && parser.digitBlind && mask.digitBlind === true) {
       this.shapes = new LRUCache({ maxSize: shapeChars, sizeCalculation: (entry) => entry.sample.length + entry.text.length + 64 });
+    }
+    if (shapeChars > 0 && mask.digitBlind === true) {
+      this.masked = new LRUCache({ maxSize: shapeChars / 2, sizeCalculation: (entry) => entry.message.length + (entry.component?.length ?? 0) + entry.text.length + 64 });
     }
   }
 
@@ -111,12 +130,7 @@ export class LinePreparer {
       if (known && sameShape(known.sample, clipped)) return { body: clipped.trim().slice(known.start, known.end), line: known.line, text: known.text, shape: known };
     }
     const parsed = this.parser.parse(clipped);
-    const line: PreparedLine = {
-      level: parsed.level,
-      component: parsed.component === undefined ? undefined : this.mask(parsed.component),
-      text: this.mask(parsed.message),
-    };
-    const text = preparedText(line);
+    const { line, text } = this.maskParsed(parsed.message, parsed.component, parsed.level);
     // Digits left in the prepared line would differ between lines of the shape.
     if (shapes && parsed.span && !DIGIT.test(text)) {
       const entry: ShapeEntry = { sample: clipped, start: parsed.span[0], end: parsed.span[1], line, text };
@@ -124,5 +138,28 @@ export class LinePreparer {
       return { body: parsed.message, line, text, shape: entry };
     }
     return { body: parsed.message, line, text };
+  }
+
+  /** The masked line of a split line, from the second-level cache when its shapes are known. */
+  private maskParsed(message: string, component: string | undefined, level: PreparedLine['level']): { line: PreparedLine; text: string } {
+    const masked = this.masked;
+    const hash = masked && message.length <= MAX_SHAPE_CHARS ? (Math.imul(shapeHash(message), 31) ^ shapeHash(component ?? '\u0000') ^ (level?.length ?? 0)) >>> 0 : undefined;
+    if (hash !== undefined) {
+      const known = masked!.get(hash);
+      if (
+        known &&
+        known.level === level &&
+        (known.component === undefined) === (component === undefined) &&
+        sameShape(known.message, message) &&
+        sameShape(known.component ?? '', component ?? '')
+      ) {
+        return known;
+      }
+    }
+    const line: PreparedLine = { level, component: component === undefined ? undefined : this.mask(component), text: this.mask(message) };
+    const text = preparedText(line);
+    // Digits left in the masked line would differ between messages of the shape.
+    if (hash !== undefined && !DIGIT.test(text)) masked!.set(hash, { message, component, level, line, text });
+    return { line, text };
   }
 }

@@ -133,6 +133,24 @@ describe('the shape cache', () => {
     }
   });
 
+  it('masks a known message once more only when its shape is new: another header, a JSON record', () => {
+    const cached = shipped();
+    const a = cached.prepare('May  1 10:00:00 web-3 sshd[4242]: Connection closed by 192.0.2.4 port 50312');
+    // Another host name length: a new line shape, but the same message shape.
+    const b = cached.prepare('May  1 10:00:00 web-30 sshd[4242]: Connection closed by 192.0.2.7 port 50399');
+    expect(b.shape).not.toBe(a.shape);
+    expect(b.line).toBe(a.line);
+    expect(b.body).toBe('Connection closed by 192.0.2.7 port 50399');
+    const j1 = cached.prepare('{"level":"warn","logger":"db","msg":"query 4411 timed out after 30 s"}');
+    const j2 = cached.prepare('{"level":"warn","logger":"db","msg":"query 9020 timed out after 45 s"}');
+    // Same hash (levels of one length), told apart by the level itself.
+    const j3 = cached.prepare('{"level":"info","logger":"db","msg":"query 9020 timed out after 45 s"}');
+    expect(j2.line).toBe(j1.line);
+    expect(j3.line).not.toBe(j1.line);
+    expect([j1.line.level, j3.line.level]).toEqual(['warn', 'info']);
+    expect(answer(j2)).toEqual(answer(uncached().prepare('{"level":"warn","logger":"db","msg":"query 9020 timed out after 45 s"}')));
+  });
+
   it('keeps lines apart whose prepared text still holds digits (no number mask)', () => {
     const noNumbers = compileMaskRules({ rules: [{ name: 'ip', pattern: '\\b\\d{1,3}(?:\\.\\d{1,3}){3}\\b', replacement: '<ip>' }] });
     const preparer = new LinePreparer(new HeaderParser([]), compileMasker(noNumbers));
