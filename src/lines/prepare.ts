@@ -26,7 +26,8 @@ export interface PreparerOptions {
   readonly maxChars?: number;
   /**
    * Size of the shape cache (see LinePreparer), in characters of the lines and prepared texts it
-   * holds plus 64 per entry for the rest; 0 turns it off. Default 8,000,000 (some 20–40 MB).
+   * holds plus 64 per entry for the rest (the second level gets half as much); 0 turns both off.
+   * Default 4,000,000.
    */
   readonly shapeCacheChars?: number;
 }
@@ -107,7 +108,7 @@ export class LinePreparer {
     options: PreparerOptions = {},
   ) {
     this.maxChars = options.maxChars ?? 10_000;
-    const shapeChars = options.shapeCacheChars ?? 8_000_000;
+    const shapeChars = options.shapeCacheChars ?? 4_000_000;
     if (shapeChars > 0 && parser.digitBlind && mask.digitBlind === true) {
       this.shapes = new LRUCache({ maxSize: shapeChars, sizeCalculation: (entry) => entry.sample.length + entry.text.length + 64 });
     }
