@@ -166,7 +166,7 @@ export async function streamThrough(server: Served, file: string, slowKbps = 0, 
   const { hwmMb } = memoryOf(server.pid);
   const sorted = [...latencies].sort((a, b) => a - b);
   return {
-    file: file,
+    file,
     bytes: statSync(file).size,
     rows: lines,
     seconds,

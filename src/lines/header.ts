@@ -9,8 +9,7 @@
  * and logfmt (`level=… msg=…`) are recognised in code, before the patterns.
  */
 import { z } from 'zod';
-import { RegExpParser, type AST } from '@eslint-community/regexpp';
-import { compileLinear, isDigitBlind, LinearPatternSet, type LinearRegExp, LinearRegexError } from './linear-regex.js';
+import { compileLinear, isDigitBlind, LinearPatternSet, parseJavaScriptPattern, type LinearRegExp, LinearRegexError } from './linear-regex.js';
 import { describeIssue, HeaderPatternError } from '../errors.js';
 
 /** Canonical severities; every spelling a format uses maps onto one of these. */
@@ -149,13 +148,8 @@ function parseLogfmt(line: string): ParsedLine | undefined {
  * top-level alternation); undefined otherwise.
  */
 function headOf(source: string, flags: string): string | undefined {
-  let ast: AST.Pattern;
-  try {
-    ast = new RegExpParser().parsePattern(source, 0, source.length, { unicode: flags.includes('u') });
-  } catch {
-    return undefined;
-  }
-  if (ast.alternatives.length !== 1) return undefined;
+  const ast = parseJavaScriptPattern(source, flags);
+  if (!ast || ast.alternatives.length !== 1) return undefined;
   const elements = ast.alternatives[0].elements;
   const end = elements[elements.length - 1];
   const group = elements[elements.length - 2];

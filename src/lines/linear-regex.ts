@@ -140,23 +140,30 @@ const DIGITS = '0123456789';
 const RE2_ONLY_SYNTAX = /\\[xu]\{|\\[QECAz]|\[\[:/;
 
 /**
+ * The pattern's syntax tree as JavaScript reads it (regexpp), for questions about its structure;
+ * undefined when it does not parse, or uses syntax RE2 reads otherwise than JavaScript — `\x{35}`
+ * is "5" to RE2 and "x" repeated 35 times to JavaScript; `\Q…\E` quotes; `[[:digit:]]` is a class —
+ * since the tree would then describe another pattern than the one RE2 runs.
+ */
+export function parseJavaScriptPattern(source: string, flags: string): AST.Pattern | undefined {
+  if (RE2_ONLY_SYNTAX.test(source)) return undefined;
+  try {
+    return new RegExpParser().parsePattern(source, 0, source.length, { unicode: flags.includes('u') });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * True when the pattern cannot tell one ASCII digit from another: every character, escape and
  * class in it matches all ten digits or none (`\d`, `\w`, `.`, `[0-9a-f]` and letters do; `7`
  * and `[1-5]` do not). Then a line and the same line with other digits in the same places match
  * the same way, at the same offsets: what the pattern does to a line depends only on its shape.
- * Read from the JavaScript syntax tree (regexpp); a pattern it cannot read counts as not blind.
+ * Read from the syntax tree (parseJavaScriptPattern); a pattern it cannot read counts as not blind.
  */
 export function isDigitBlind(source: string, flags: string): boolean {
-  // RE2 reads some escapes JavaScript does not: `\x{35}` is "5" to RE2 and "x" repeated 35
-  // times to JavaScript; `\Q…\E` quotes; `[[:digit:]]` is a class. The syntax tree below is
-  // JavaScript's, so a pattern using any of these is not judged: it counts as not blind.
-  if (RE2_ONLY_SYNTAX.test(source)) return false;
-  let ast: AST.Pattern;
-  try {
-    ast = new RegExpParser().parsePattern(source, 0, source.length, { unicode: flags.includes('u') });
-  } catch {
-    return false;
-  }
+  const ast = parseJavaScriptPattern(source, flags);
+  if (!ast) return false;
   const testFlags = [...'isu'].filter((f) => flags.includes(f)).join('');
   let blind = true;
   const check = (node: AST.Character | AST.CharacterSet | AST.CharacterClass) => {

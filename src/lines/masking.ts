@@ -106,12 +106,13 @@ export const CACHE_MASK_RULES: readonly MaskRule[] = [
 /**
  * Replaces every match of the rule (or, with a mask group, only that group) in UTF-8 `text`.
  * Offsets are bytes; a line is converted once for all rules (see linear-regex.ts).
+ * `knownToMatch`: a pattern set has already found a match in this very text; skip the test.
  */
-export function applyMaskRule(rule: MaskRule, text: Buffer): Buffer {
+export function applyMaskRule(rule: MaskRule, text: Buffer, knownToMatch = false): Buffer {
   const { regex } = rule;
   regex.lastIndex = 0;
   // Most rules miss most lines: a test is cheaper than a replace that copies the line.
-  if (!regex.test(text)) return text;
+  if (!knownToMatch && !regex.test(text)) return text;
   regex.lastIndex = 0;
   if (!rule.masksGroup) return regex.replace(text, rule.replacement);
   const parts: Buffer[] = [];
@@ -159,7 +160,8 @@ export function compileMasker(rules: readonly MaskRule[] = DEFAULT_MASK_RULES): 
         if (candidates[next] !== k) continue;
         next++;
       }
-      const masked = applyMaskRule(rules[k], text);
+      // While the text is as it came, the set pass has already said this rule matches.
+      const masked = applyMaskRule(rules[k], text, !changed);
       if (masked !== text) changed = true;
       text = masked;
     }
