@@ -98,13 +98,16 @@ const DIGIT = /\d/;
 /** A plain word (letters, `_`, `-`), maybe with closing punctuation: the bucket key. */
 const WORD = /^[A-Za-z][A-Za-z_-]*[:,.;]?$/;
 /** A word that may be a constant of its own (see joinSimilar): no digit, no path, host or quote. */
-const PLAIN = /^[A-Za-z][A-Za-z_-]*\d?[:,.;!?)\]]*$/;
+const PLAIN = /^[A-Za-z][A-Za-z_.-]*\d?[:,.;!?)\]]*$/;
 /**
- * A word with a digit that is a name, not a value: letters then one digit (`ssh2`, `SOCKS5`,
- * `HTTP2`, `md5`); every other token with a digit is a parameter.
+ * A word with digits that is a name, not a value: letters with single digits between them or
+ * at the end (`ssh2`, `SOCKS5`, `md5`, `isBluetoothA2dpOn`); every other token with a digit is a
+ * parameter.
  */
-const NAME_WITH_DIGIT = /^[A-Za-z]{2,}\d[:,.;!?)\]]*$/;
-const isVariable = (text: string): boolean => DIGIT.test(text) && !NAME_WITH_DIGIT.test(text);
+const NAME_WITH_DIGIT = /^[A-Za-z]{2,}(?:\d[A-Za-z]+)*\d?[:,.;!?)\]]*$/;
+/** A long run of hex digits is an id even without a digit (`ffffffff`). */
+const HEX_ID = /^(?:0x)?[0-9a-fA-F]{8,}[,;.]?$/;
+const isVariable = (text: string): boolean => (DIGIT.test(text) && !NAME_WITH_DIGIT.test(text)) || HEX_ID.test(text);
 /** Leading tokens looked at for the bucket key. */
 const KEY_WINDOW = 3;
 /** `key=value` (a key of word characters, dots, dashes) or `key:value` (a key of word characters): the key with its sign, and the value. */
@@ -112,6 +115,8 @@ const KEY_VALUE = /^([A-Za-z_][\w.-]*=|[A-Za-z_]\w*:)(.+)$/;
 
 /** Words after an opening bracket within which its closing one makes a group (tokenize). */
 const GROUP_WORDS = 3;
+/** Words after an opening quote within which its closing one makes one value. */
+const QUOTED_WORDS = 8;
 
 /** The message as tokens: whitespace-separated, `key=value` split after the `=`. */
 export function tokenize(message: string, maxTokens = 128): Token[] {
@@ -136,6 +141,12 @@ export function tokenize(message: string, maxTokens = 128): Token[] {
         w = end;
         continue;
       }
+    }
+    // A quoted value with spaces in it is one value (`tag="View Lock",`).
+    const quote = /^[\w.-]*=?(["'])/.exec(word)?.[1];
+    if (quote && word.indexOf(quote) === word.lastIndexOf(quote)) {
+      const end = words.findIndex((x, k) => k > w && k <= w + QUOTED_WORDS && x.includes(quote));
+      if (end > 0) word = words.slice(w, (w = end) + 1).join(' ');
     }
     // `a:b=c` is three tokens: each key stays a constant beside its value.
     for (let kv = KEY_VALUE.exec(word); kv; kv = KEY_VALUE.exec(word)) {
@@ -328,7 +339,7 @@ export class TemplateMiner {
 
   /**
    * Drain's step, with one difference: where the line and the template disagree on a plain word
-   * (`password` / `none`, `begin` / `end`, `true` / `false`), the line joins only once
+   * (`password` / `none`, `begin` / `end`, `true` / `false`) or a key (`phoneId=` / `retVal=`), the line joins only once
    * `wordVariants` different words have been seen there; until then it founds (or joins) a
    * template of its own. A few recurring words at one place are usually different statements;
    * many (user names) are a parameter.
@@ -349,7 +360,7 @@ export class TemplateMiner {
         const token = tokens[i];
         if (slot === null) wild++;
         else if (!token.variable && slot === token.text) agree++;
-        else if (!token.variable && PLAIN.test(slot) && PLAIN.test(token.text)) (words ??= []).push(i);
+        else if (!token.variable && ((PLAIN.test(slot) && PLAIN.test(token.text)) || (KEY_END.test(slot) && KEY_END.test(token.text)))) (words ??= []).push(i);
       }
       const score = agree / tokens.length;
       if (score < this.similarity) continue;
