@@ -37,6 +37,7 @@ export const CsvRecordTooLarge = define('CSV_RECORD_TOO_LARGE', 400, 'the header
 export const NoFile = define('NO_FILE', 400, 'multipart without a file in a field named `file`');
 export const TooManyFiles = define('TOO_MANY_FILES', 400, 'multipart with more than one file');
 export const MultipartInvalid = define('MULTIPART_INVALID', 400, 'multipart/form-data without a boundary, or a body that is not the multipart it claims');
+export const QueryInvalid = define('QUERY_INVALID', 400, 'a query parameter with a value it cannot take (`explain` other than true, false, 1, 0)');
 export const RequestInvalid = define('REQUEST_INVALID', 400, 'bytes on the connection that are not HTTP (e.g. a body longer than its Content-Length)');
 // Keys.
 export const ApiKeyRequired = define('API_KEY_REQUIRED', 401, 'no `Authorization: Bearer <key>` where a key is needed');

@@ -100,6 +100,11 @@ const pipelineSchema = z.object({
    * lines of LLM-routed sources (their own cache of the same size); 0 turns the caches off.
    */
   cacheSize: z.coerce.number().int().min(0).default(100_000).meta({ env: 'LOGSIFT_CACHE_SIZE' }),
+  /**
+   * Templates one `?explain=true` request's miner remembers (its least recently used one is
+   * forgotten past it): bounds the memory of an explained upload of distinct lines.
+   */
+  explainMaxTemplates: positiveInt.default(10_000).meta({ env: 'LOGSIFT_EXPLAIN_MAX_TEMPLATES' }),
   /** Ordered masking rules for cache keys (numbers, ids, IPs, paths, quoted values). */
   maskRulesPath: z.string().default('configs/mask_rules.json').meta({ env: 'LOGSIFT_MASK_RULES' }),
   /** Ordered header formats that split a line into level, component and message. */

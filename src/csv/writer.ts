@@ -7,17 +7,23 @@
 import { stringify } from 'csv-stringify/sync';
 
 export const OUTPUT_COLUMNS = ['target_label', 'label_stage', 'confidence'] as const;
+/** Appended after OUTPUT_COLUMNS when the request explains (`?explain=true`). */
+export const EXPLAIN_COLUMNS = ['template_id', 'template', 'rule'] as const;
 
 /** One output row as the writer needs it (pipeline/run.ts OutputRow<string[]>). */
 export interface LabelledRow {
   /** The input row's fields; unset or short for an `error` row (padded with empty cells). */
   readonly cells: readonly string[] | undefined;
-  readonly decision: { readonly label: string; readonly stage: string; readonly confidence: number };
+  readonly decision: { readonly label: string; readonly stage: string; readonly confidence: number; readonly rule?: string };
+  /** The row's mined template (explained runs; unset for `error` rows: empty cells). */
+  readonly template?: { readonly id: string; readonly template: string };
 }
 
 export interface WriterOptions {
   /** Prefix cells starting with = + - @ (and tab/CR) with a quote so spreadsheets do not run them. Default true. */
   readonly neutraliseFormulas?: boolean;
+  /** Append EXPLAIN_COLUMNS: the template id and text, and the deciding rule's id. Default false. */
+  readonly explain?: boolean;
 }
 
 const FORMULA_START = /^[=+\-@\t\r]/;
@@ -26,9 +32,10 @@ const FORMULA_START = /^[=+\-@\t\r]/;
  * The output header: the input's columns in order, then ours. An input column that already
  * bears one of our names is kept as `input_<name>` so no value is lost or overwritten.
  */
-export function outputHeader(header: readonly string[]): string[] {
-  const ours = new Set<string>(OUTPUT_COLUMNS);
-  return [...header.map((h) => (ours.has(h.trim().toLowerCase()) ? `input_${h}` : h)), ...OUTPUT_COLUMNS];
+export function outputHeader(header: readonly string[], explain = false): string[] {
+  const columns: readonly string[] = explain ? [...OUTPUT_COLUMNS, ...EXPLAIN_COLUMNS] : OUTPUT_COLUMNS;
+  const ours = new Set<string>(columns);
+  return [...header.map((h) => (ours.has(h.trim().toLowerCase()) ? `input_${h}` : h)), ...columns];
 }
 
 /**
@@ -40,11 +47,14 @@ export async function* labelledCsv(header: readonly string[], batches: AsyncIter
   const neutralise = options.neutraliseFormulas ?? true;
   const safe = (cell: string) => (neutralise && FORMULA_START.test(cell) ? `'${cell}` : cell);
   // Header cells are cells too: a spreadsheet runs `=cmd|x` in the first line as readily.
-  let pendingHeader: string | undefined = stringify([outputHeader(header).map(safe)]);
-  const record = ({ cells, decision }: LabelledRow): string[] => {
+  const explain = options.explain ?? false;
+  let pendingHeader: string | undefined = stringify([outputHeader(header, explain).map(safe)]);
+  const record = ({ cells, decision, template }: LabelledRow): string[] => {
     const fields = (cells ?? []).slice(0, width);
     while (fields.length < width) fields.push('');
-    return [...fields.map(safe), safe(decision.label), decision.stage, formatConfidence(decision.confidence)];
+    const out = [...fields.map(safe), safe(decision.label), decision.stage, formatConfidence(decision.confidence)];
+    if (explain) out.push(template?.id ?? '', safe(template?.template ?? ''), decision.rule ?? '');
+    return out;
   };
   for await (const batch of batches) {
     const text = (pendingHeader ?? '') + (batch.length ? stringify(batch.map(record)) : '');

@@ -91,6 +91,7 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log, re
     maxRecordBytes: server.maxRecordBytes,
     maxColumns: server.maxColumns,
     neutraliseFormulas: server.neutraliseFormulas,
+    explainMaxTemplates: config.pipeline.explainMaxTemplates,
     observer,
   });
   return app;

@@ -21,6 +21,7 @@ export const ROUTE_ERRORS: Readonly<Record<string, readonly string[]>> = {
     'NO_FILE',
     'TOO_MANY_FILES',
     'MULTIPART_INVALID',
+    'QUERY_INVALID',
     'REQUEST_INVALID',
     'API_KEY_REQUIRED',
     'API_KEY_INVALID',

@@ -24,7 +24,7 @@ import { LlmStage } from '../stages/llm.js';
 import { compileRules, RegexStage, type CompiledRule } from '../stages/regex.js';
 import type { Stage } from '../stages/types.js';
 import type { PipelineObserver } from './observer.js';
-import { Pipeline } from './pipeline.js';
+import { Pipeline, type PipelineOptions } from './pipeline.js';
 
 /** What was loaded, for /readyz, logs and metrics. */
 export interface PipelineInfo {
@@ -112,6 +112,8 @@ export interface BuildOverrides {
   readonly stages?: readonly Stage<never>['name'][];
   /** Told about stage calls, cache hits, LLM calls and answers (the server's metrics). */
   readonly observer?: PipelineObserver;
+  /** What decisions are shared and cached by (PipelineOptions.decisionKey; bench/template-cache.ts only). */
+  readonly decisionKey?: PipelineOptions['decisionKey'];
 }
 
 /** Loads rules, embedder, head and LLM client from configuration and composes the stages. */
@@ -171,6 +173,7 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
     cacheSize: config.pipeline.cacheSize,
     preparer,
     observer,
+    decisionKey: overrides.decisionKey,
   });
   return {
     pipeline,

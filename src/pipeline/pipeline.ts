@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import type { LinePreparer } from '../lines/prepare.js';
+import type { LinePreparer, Prepared } from '../lines/prepare.js';
+import type { MinedTemplate, TemplateMiner } from '../lines/templates.js';
 import type { Decision, LogRecord, PreparedRecord, RowRecord, Stage, StageName, Verdict } from '../stages/types.js';
 import type { PipelineObserver } from './observer.js';
 
@@ -22,6 +23,16 @@ export interface PipelineOptions {
   readonly cacheFallbacks?: boolean;
   /** Told about every stage call (metrics); must not throw. */
   readonly observer?: PipelineObserver;
+  /**
+   * What decisions are shared and cached by; default the prepared line (`prepared.text`). Only
+   * bench/template-cache.ts sets it, to measure a cache keyed by mined template instead.
+   */
+  readonly decisionKey?: (prepared: Prepared) => string;
+}
+
+/** A decision with the template the row's message belongs to (POST /classify?explain=true). */
+export interface ExplainedDecision extends Decision {
+  readonly template: MinedTemplate;
 }
 
 export type { PipelineObserver };
@@ -105,8 +116,22 @@ export class Pipeline {
   }
 
   async classify(records: readonly LogRecord[]): Promise<Decision[]> {
-    const decisions = new Array<Decision>(records.length);
+    return this.classifyPrepared(records, records.map((r) => this.options.preparer.prepare(r.message)));
+  }
+
+  /**
+   * Decisions, each with the template of the row's message (its header split off) as `miner`
+   * mines it. The miner is the caller's: one per request, so that what a template's text says
+   * comes only from that request's lines.
+   */
+  async explain(records: readonly LogRecord[], miner: TemplateMiner): Promise<ExplainedDecision[]> {
     const prepared = records.map((r) => this.options.preparer.prepare(r.message));
+    const decisions = await this.classifyPrepared(records, prepared);
+    return decisions.map((d, i) => ({ ...d, template: miner.add(prepared[i].body) }));
+  }
+
+  private async classifyPrepared(records: readonly LogRecord[], prepared: readonly Prepared[]): Promise<Decision[]> {
+    const decisions = new Array<Decision>(records.length);
 
     // Rules first, on every row's own message (LLM-routed sources skip them).
     let open = records.map((_, i) => i).filter((i) => !this.llmSources.has(records[i].source));
@@ -117,7 +142,7 @@ export class Pipeline {
       const still: number[] = [];
       open.forEach((i, k) => {
         const v = verdicts[k];
-        if (v && !v.tentative) decisions[i] = { label: v.label, stage: stage.name, confidence: v.confidence };
+        if (v && !v.tentative) decisions[i] = v.rule === undefined ? { label: v.label, stage: stage.name, confidence: v.confidence } : { label: v.label, stage: stage.name, confidence: v.confidence, rule: v.rule };
         else still.push(i);
       });
       open = still;
@@ -131,7 +156,7 @@ export class Pipeline {
       if (decisions[i]) continue;
       const record = records[i];
       const route = this.llmSources.has(record.source) ? 'direct' : 'staged';
-      const key = prepared[i].text;
+      const key = this.options.decisionKey ? this.options.decisionKey(prepared[i]) : prepared[i].text;
       const cached = this.caches?.[route].get(key);
       if (cached) {
         decisions[i] = cached;
@@ -143,7 +168,7 @@ export class Pipeline {
       if (entry) {
         entry.rows.push(i);
         this.stats.batchDuplicates++;
-      } else pending[route].set(key, { record: { source: record.source, message: key, line: prepared[i].line }, rows: [i] });
+      } else pending[route].set(key, { record: { source: record.source, message: prepared[i].text, line: prepared[i].line }, rows: [i] });
     }
 
     this.stats.cacheHits += hits;

@@ -6,6 +6,7 @@
  * row. It knows nothing of CSV or HTTP: a row's `cells` are carried through untouched for the
  * writer of the output format.
  */
+import type { MinedTemplate, TemplateMiner } from '../lines/templates.js';
 import type { Decision, LogRecord, StageName } from '../stages/types.js';
 import type { PipelineObserver } from './observer.js';
 import type { Pipeline } from './pipeline.js';
@@ -26,6 +27,8 @@ export interface InputRow<C> {
 export interface OutputRow<C> {
   readonly cells: C | undefined;
   readonly decision: Decision;
+  /** The row's template, when the run explains (RunOptions.explain); unset for `error` rows. */
+  readonly template?: MinedTemplate;
 }
 
 export interface RunStats {
@@ -56,6 +59,8 @@ export interface RunOptions {
   readonly breakReason?: (err: Error, rows: number) => string;
   /** Filled in as rows go out (the request's log line). */
   readonly stats?: RunStats;
+  /** Mine each row's template with this miner and put it on the output row (`?explain=true`). */
+  readonly explain?: TemplateMiner;
 }
 
 export function newRunStats(): RunStats {
@@ -78,11 +83,11 @@ export async function* runRows<C>(input: AsyncIterable<readonly InputRow<C>[]>, 
   const yielder = eventLoopYielder();
   let started = false;
 
-  const finish = (cells: C | undefined, decision: Decision): OutputRow<C> => {
+  const finish = (cells: C | undefined, decision: Decision, template?: MinedTemplate): OutputRow<C> => {
     stats.rows++;
     stats.byStage[decision.stage]++;
     observer?.decision?.(decision);
-    return { cells, decision };
+    return template ? { cells, decision, template } : { cells, decision };
   };
   const errorRow = (cells: C | undefined, reason: string) => finish(cells, { label: reason, stage: 'error', confidence: 0 });
 
@@ -93,10 +98,15 @@ export async function* runRows<C>(input: AsyncIterable<readonly InputRow<C>[]>, 
       if (row.record) records.push(maxChars < row.record.message.length ? { source: row.record.source, message: row.record.message.slice(0, maxChars) } : row.record);
     }
     let decisions: Decision[] = [];
+    let templates: (MinedTemplate | undefined)[] = [];
     let failure: string | undefined;
     await yielder();
     try {
-      decisions = records.length ? await pipeline.classify(records) : [];
+      if (records.length && options.explain) {
+        const explained = await pipeline.explain(records, options.explain);
+        decisions = explained;
+        templates = explained.map((d) => d.template);
+      } else decisions = records.length ? await pipeline.classify(records) : [];
     } catch (err) {
       // Stages degrade on their own; this is a bug in the pipeline itself. Label, don't drop.
       failure = `internal error while classifying: ${(err as Error).message}`;
@@ -105,7 +115,8 @@ export async function* runRows<C>(input: AsyncIterable<readonly InputRow<C>[]>, 
     const out = batch.map((row) => {
       if (!row.record) return errorRow(row.cells, row.error ?? `line ${row.line}: unreadable row`);
       if (failure) return errorRow(row.cells, `line ${row.line}: ${failure}`);
-      return finish(row.cells, decisions[next++]);
+      const k = next++;
+      return finish(row.cells, decisions[k], templates[k]);
     });
     batch = [];
     return out;

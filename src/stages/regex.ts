@@ -107,7 +107,7 @@ export class RegexStage implements Stage<RowRecord> {
   async classify(records: readonly RowRecord[]): Promise<(Verdict | undefined)[]> {
     return records.map((r) => {
       const rule = this.match(r.message, r.shape);
-      return rule && { label: rule.label, confidence: 1 };
+      return rule && { label: rule.label, confidence: 1, rule: rule.id };
     });
   }
 }

@@ -15,6 +15,8 @@ export interface Verdict {
    * threshold): later stages may override it, and it is used only when none of them decides.
    */
   readonly tentative?: boolean;
+  /** The id of the rule that decided (the regex stage). */
+  readonly rule?: string;
 }
 
 /**
@@ -38,4 +40,6 @@ export interface Decision {
   readonly label: string;
   readonly stage: StageName;
   readonly confidence: number;
+  /** The id of the regex rule that decided; unset for every other stage. */
+  readonly rule?: string;
 }

@@ -9,6 +9,7 @@ import { request as httpRequest } from 'node:http';
 import { parse as parseStream } from 'csv-parse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/config/index.js';
+import { templateId } from '../../src/lines/templates.js';
 import {
   OUT_COLUMNS,
   STAGES,
@@ -138,6 +139,47 @@ describe('/classify basics', () => {
     // Without one, the server makes one up and still sends it.
     const anon = await send(`${srv.url}/healthz`, { method: 'GET' });
     expect(anon.headers['x-request-id']).toBeTruthy();
+  });
+});
+
+describe('/classify?explain=true', () => {
+  const EXPLAINED = [...OUT_COLUMNS, 'template_id', 'template', 'rule'];
+  // Three lines of one template behind syslog headers (other hosts, pids, users), a rule hit, a
+  // line no rule matches.
+  const csv =
+    'source,log_message\n' +
+    'sshd,Dec 10 06:55:46 LabSZ sshd[24200]: Failed password for root from 173.234.31.186 port 38926 ssh2\n' +
+    'sshd,Dec 10 07:02:47 gw-2 sshd[5012]: Failed password for admin from 10.0.0.7 port 4121 ssh2\n' +
+    'sshd,Dec 10 07:02:49 gw-2 sshd[5013]: Failed password for guest from 10.0.0.9 port 4122 ssh2\n' +
+    'BillingSystem,User 123 logged in.\n' +
+    'ModernCRM,Firewall dropped traffic from 192.168.7.14 after a port scan\n';
+
+  it('appends template_id, template and rule after the usual columns', async () => {
+    const res = await send(`${srv.url}/classify?explain=true`, { headers: { 'content-type': 'text/csv' }, body: csv });
+    expect(res.status).toBe(200);
+    const { header, rows } = parseOutput(res.text);
+    expect(header).toEqual(['source', 'log_message', ...EXPLAINED]);
+    const objects = outputObjects(res.text);
+    // The header (time, host, process) is not in the template; numbers are parameters at once,
+    // a word once three different ones have stood there (the first lines keep their own).
+    expect(objects[0].template).toBe('Failed password for root from <*> port <*> ssh2');
+    expect(objects[2].template).toBe('Failed password for <*> from <*> port <*> ssh2');
+    expect(objects[2].template_id).toBe(templateId(objects[2].template));
+    expect(objects[0].template_id).toMatch(/^[0-9a-f]{16}$/);
+    expect(objects[3]).toMatchObject({ label_stage: 'regex', rule: 'user-login', template: 'User <*> logged in.', template_id: templateId('User <*> logged in.') });
+    expect(objects[4].label_stage).not.toBe('regex');
+    expect(objects[4].rule).toBe('');
+    expect(rows.every((r) => r.length === 2 + EXPLAINED.length)).toBe(true);
+  });
+
+  it('leaves the columns out without it, or with explain=false; 400 for another value', async () => {
+    for (const path of ['/classify', '/classify?explain=false', '/classify?explain=0']) {
+      const res = await send(`${srv.url}${path}`, { headers: { 'content-type': 'text/csv' }, body: csv });
+      expect(parseOutput(res.text).header).toEqual(['source', 'log_message', ...OUT_COLUMNS]);
+    }
+    const bad = await send(`${srv.url}/classify?explain=yes`, { headers: { 'content-type': 'text/csv' }, body: csv });
+    expect(bad.status).toBe(400);
+    expect(bad.json?.code).toBe('QUERY_INVALID');
   });
 });
 
@@ -456,5 +498,8 @@ describe('health, readiness, docs', () => {
     expect(post).toBeDefined();
     expect(Object.keys(post.requestBody.content)).toEqual(expect.arrayContaining(['multipart/form-data', 'text/csv']));
     expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(['200', '400', '413', '415']));
+    const explain = (post as unknown as { parameters: { in: string; name: string; schema: { type: string } ; description: string }[] }).parameters.find((p) => p.name === 'explain');
+    expect(explain).toMatchObject({ in: 'query', schema: { type: 'boolean' } });
+    expect(explain?.description).toContain('template_id');
   });
 });

@@ -100,6 +100,7 @@ describe('the error table and the OpenAPI document agree', () => {
       await send(`${srv.url}/classify`, { headers: { ...auth, 'content-type': 'multipart/form-data' }, body: 'x' }),
       await send(`${srv.url}/classify`, { headers: { ...auth, 'content-type': 'multipart/form-data; boundary=b' }, body: form('b', 0) }),
       await send(`${srv.url}/classify`, { headers: { ...auth, 'content-type': 'multipart/form-data; boundary=b' }, body: form('b', 2) }),
+      await send(`${srv.url}/classify?explain=yes`, { headers: { ...auth, 'content-type': 'text/csv' }, body: 'source,log_message\nA,b\n' }),
       await postCsv(srv.url, 'source,log_message\n'),
       ...(await Promise.all([1, 2, 3].map((i) => postCsv(srv.url, 'source,log_message\n', { authorization: `Bearer wrong-key-${i}-0123456789` })))),
       await postCsv(srv.url, 'source,log_message\n', auth), // over auth.maxFailures from this address now
@@ -137,6 +138,7 @@ describe('the error table and the OpenAPI document agree', () => {
         'MULTIPART_INVALID',
         'NOT_READY',
         'NO_FILE',
+        'QUERY_INVALID',
         'RATE_LIMITED',
         'REQUEST_INVALID',
         'TOO_MANY_FILES',

@@ -101,8 +101,8 @@ describe('regex rules decide first, in file order', () => {
   const line = { source: 'app', message: 'login failed for user 7' };
 
   it('the first matching rule in the file wins', async () => {
-    expect(await new RegexStage(compileRules({ rules })).classify([line])).toEqual([{ label: 'Security Alert', confidence: 1 }]);
-    expect(await new RegexStage(compileRules({ rules: [...rules].reverse() })).classify([line])).toEqual([{ label: 'User Action', confidence: 1 }]);
+    expect(await new RegexStage(compileRules({ rules })).classify([line])).toEqual([{ label: 'Security Alert', confidence: 1, rule: 'failed-login' }]);
+    expect(await new RegexStage(compileRules({ rules: [...rules].reverse() })).classify([line])).toEqual([{ label: 'User Action', confidence: 1, rule: 'login' }]);
   });
 
   it('a rule hit is final: the model stages never see the line', async () => {
@@ -117,7 +117,7 @@ describe('regex rules decide first, in file order', () => {
     const p = new Pipeline({ ...base, rowStages: [new RegexStage(compileRules({ rules }))], stages: [embedding] });
     const out = await p.classify([line, { source: 'app', message: 'disk on fire' }]);
     expect(out).toEqual([
-      { label: 'Security Alert', stage: 'regex', confidence: 1 },
+      { label: 'Security Alert', stage: 'regex', confidence: 1, rule: 'failed-login' },
       { label: 'Error', stage: 'embedding', confidence: 0.99 },
     ]);
     expect(seen).toEqual(['disk on fire']);
@@ -191,7 +191,7 @@ describe('the real pipeline (shipped rules, lexical head)', () => {
 
   it('the shipped rules decide a login before the head is asked', async () => {
     const built = await buildPipeline(config());
-    expect((await classifyAll([lines[0]], built.pipeline, { batchSize: 1 }))[0]).toEqual({ label: 'User Action', stage: 'regex', confidence: 1 });
+    expect((await classifyAll([lines[0]], built.pipeline, { batchSize: 1 }))[0]).toEqual({ label: 'User Action', stage: 'regex', confidence: 1, rule: 'user-login' });
     await built.pipeline.close();
   });
 
@@ -215,7 +215,7 @@ describe('the real pipeline (shipped rules, lexical head)', () => {
       );
       expect(out).toEqual([
         { label: 'Workflow Error', stage: 'llm', confidence: 0.8 },
-        { label: 'User Action', stage: 'regex', confidence: 1 },
+        { label: 'User Action', stage: 'regex', confidence: 1, rule: 'user-login' },
       ]);
       expect(llm.requests).toHaveLength(1);
       await built.pipeline.close();

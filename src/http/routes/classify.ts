@@ -4,8 +4,9 @@ import multipart, { type MultipartFile } from '@fastify/multipart';
 import { charsetParameter, resolveCharset, toUtf8, type DecodeReport } from '../../csv/charset.js';
 import { openCsv, recordRows, toInputError } from '../../csv/reader.js';
 import { labelledCsv } from '../../csv/writer.js';
+import { TemplateMiner } from '../../lines/templates.js';
 import { newRunStats, runRows, type RunStats } from '../../pipeline/run.js';
-import { CsvEmpty, MultipartInvalid, NoFile, NotReady, TooManyFiles, UploadTooLarge, hasStatus } from '../../errors.js';
+import { CsvEmpty, MultipartInvalid, NoFile, NotReady, QueryInvalid, TooManyFiles, UploadTooLarge, hasStatus } from '../../errors.js';
 import type { ServiceObserver } from '../plugins/metrics.js';
 import { classifySchema } from './schemas.js';
 
@@ -20,6 +21,8 @@ export interface ClassifyRouteOptions {
   readonly maxRecordBytes: number;
   readonly maxColumns: number;
   readonly neutraliseFormulas?: boolean;
+  /** Templates an explained request's miner remembers (pipeline.explainMaxTemplates). */
+  readonly explainMaxTemplates?: number;
   /** Told about every output row and a row limit reached (metrics). */
   readonly observer?: ServiceObserver;
 }
@@ -72,6 +75,18 @@ function multipartError(err: unknown): Error {
   if (e.code === 'FST_FILES_LIMIT') return new TooManyFiles('the form has more than one file: send one CSV per request, in the field "file"');
   if (hasStatus(e) && typeof e.code === 'string' && !e.code.startsWith('FST_')) return e;
   return new MultipartInvalid(`not a valid multipart/form-data body: ${e.message}`);
+}
+
+/**
+ * `?explain=`: the route's validator is off (its body is a stream), so the query is read here.
+ * A repeated parameter counts by its last value.
+ */
+function explainParameter(query: unknown): boolean {
+  const raw = (query as Record<string, string | string[] | undefined> | undefined)?.explain;
+  const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  if (value === undefined || value === 'false' || value === '0') return false;
+  if (value === 'true' || value === '1' || value === '') return true;
+  throw new QueryInvalid(`explain must be true or false, not "${value.slice(0, 40)}"`);
 }
 
 /** POST /classify: a CSV (multipart field `file`, or a raw text/csv body) in, the labelled CSV streamed out. */
@@ -166,6 +181,7 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
     validatorCompiler: () => () => true,
     config: { auth: 'api' },
   }, async (request: FastifyRequest, reply: FastifyReply) => {
+    const explain = explainParameter(request.query);
     // The request keeps the pipeline it started with: a reload swaps in a new one for later
     // requests and closes this one only after the response has ended.
     const lease = app.classifier.acquire();
@@ -187,12 +203,14 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
       maxMessageChars: opts.maxMessageChars,
       observer: opts.observer,
       stats,
+      // One miner per request: a template's text is made of this request's lines only.
+      explain: explain ? new TemplateMiner({ maxTemplates: opts.explainMaxTemplates }) : undefined,
       // A cut that came after the reader had already finished (bytes past the Content-Length).
       inputFault: () => (cut.signal.aborted ? (cut.signal.reason as Error) : undefined),
       breakReason: (err, n) =>
         (err as Error & { code?: string }).code === 'TOO_MANY_FILES' ? `${err.message} (after ${n} rows)` : `input ended early after ${n} rows: ${err.message}`,
     });
-    const output = await started(labelledCsv(csv.header, rows, { neutraliseFormulas: opts.neutraliseFormulas }));
+    const output = await started(labelledCsv(csv.header, rows, { neutraliseFormulas: opts.neutraliseFormulas, explain }));
     request.classifyStats = stats;
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'inline; filename="labelled.csv"').send(output);
   });

@@ -5,7 +5,7 @@
  * validate: its body schema documents, and the route does not validate it.
  */
 import type { FastifySchema } from 'fastify';
-import { OUTPUT_COLUMNS } from '../../csv/writer.js';
+import { EXPLAIN_COLUMNS, OUTPUT_COLUMNS } from '../../csv/writer.js';
 import { errorResponses } from '../errors.js';
 
 export const classifySchema: FastifySchema = {
@@ -20,7 +20,23 @@ export const classifySchema: FastifySchema = {
     "Cells starting with = + - @ tab CR, header cells included, are prefixed with ' (CSV formula injection). " +
     'A raw body is read in the encoding of its `charset` parameter (UTF-8 without one; a UTF-16 byte-order mark wins); ' +
     'a multipart file as UTF-8. If the upload breaks off once the answer has started (size limit, timeout, a second file), ' +
-    'the last row is an `error` row saying why.',
+    'the last row is an `error` row saying why. ' +
+    `With \`?explain=true\`, \`${EXPLAIN_COLUMNS.join('`, `')}\` follow: the template the row's message (its header split off) ` +
+    'belongs to, as mined from this upload (`<*>` for the variable parts; the id is a hash of the text), and the id of the regex rule that decided (empty for any other stage).',
+  querystring: {
+    type: 'object',
+    properties: {
+      explain: {
+        type: 'boolean',
+        default: false,
+        description:
+          `Append \`${EXPLAIN_COLUMNS.join('`, `')}\` to every row: the mined template's id (16 hex digits, a hash of the template text, ` +
+          'so the same text has the same id in every request) and text, and the deciding regex rule. Templates are mined from this ' +
+          "request's lines only; a template's first lines may carry the id of a more specific text it later generalised from. " +
+          'true or 1, false or 0 (default); any other value: 400 QUERY_INVALID.',
+      },
+    },
+  },
   body: {
     content: {
       'multipart/form-data': {
@@ -43,6 +59,15 @@ export const classifySchema: FastifySchema = {
           schema: {
             type: 'string',
             example: 'source,log_message,target_label,label_stage,confidence\nBillingSystem,User 12345 logged in.,User Action,regex,1\n',
+          },
+          examples: {
+            plain: { value: 'source,log_message,target_label,label_stage,confidence\nBillingSystem,User 12345 logged in.,User Action,regex,1\n' },
+            explained: {
+              summary: 'with ?explain=true',
+              value:
+                'source,log_message,target_label,label_stage,confidence,template_id,template,rule\n' +
+                'BillingSystem,User 12345 logged in.,User Action,regex,1,3f3a255b79d7385b,User <*> logged in.,user-login\n',
+            },
           },
         },
       },
