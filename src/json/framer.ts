@@ -57,15 +57,21 @@ export class JsonFramer {
   private inString = false;
   private escaped = false;
   private bomChecked = false;
+  /** Set once the body is found not to be JSON records (JSON_INVALID): nothing is framed after it. */
+  failure: Error | undefined;
 
   constructor(
     private readonly format: JsonFormat,
     private readonly maxRecordBytes: number,
   ) {}
 
-  /** The frames completed by `chunk`. Throws JSON_INVALID for a body that is not JSON records at all. */
+  /**
+   * The frames completed by `chunk`. A body found not to be JSON records sets `failure` (the frames
+   * completed before that point are still returned) and frames nothing more.
+   */
   push(chunk: Buffer): Frame[] {
     const out: Frame[] = [];
+    if (this.failure) return out;
     let from = 0;
     if (!this.bomChecked && this.index === 0 && !this.inRecord) {
       // A UTF-8 byte-order mark before the first record (toUtf8 keeps it for UTF-8 bodies).
@@ -76,13 +82,20 @@ export class JsonFramer {
       if (i === 3) from = 3;
     }
     if (this.format === 'ndjson') this.lines(chunk, from, out);
-    else this.values(chunk, from, out);
+    else {
+      try {
+        this.values(chunk, from, out);
+      } catch (err) {
+        this.failure = err as Error;
+      }
+    }
     return out;
   }
 
-  /** The frames left at the end of the body. Throws JSON_INVALID when the body ends inside its JSON. */
+  /** The frames left at the end of the body. Throws JSON_INVALID when the body ends inside its JSON (or `failure`). */
   end(): Frame[] {
     const out: Frame[] = [];
+    if (this.failure) throw this.failure;
     if (this.format === 'ndjson') {
       if (this.inRecord) this.finish(out);
       return out;

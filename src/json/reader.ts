@@ -117,8 +117,16 @@ export async function* jsonRows(input: Readable, options: JsonReadOptions, cut?:
     for (;;) {
       const chunk = input.read() as Buffer | null;
       if (chunk !== null) {
-        const frames = framer.push(chunk);
-        if (frames.length) yield frames.map(toRow);
+        const rows: JsonRow[] = [];
+        try {
+          for (const frame of framer.push(chunk)) rows.push(toRow(frame));
+          if (framer.failure) throw framer.failure;
+        } catch (err) {
+          // The records before the fault go out first: nothing received whole is lost.
+          if (rows.length) yield rows;
+          throw err;
+        }
+        if (rows.length) yield rows;
         continue;
       }
       // What had arrived before a cut has been read (above): the rest never will be.
@@ -127,8 +135,14 @@ export async function* jsonRows(input: Readable, options: JsonReadOptions, cut?:
       if (input.readableEnded || (input.destroyed && !input.readable)) break;
       await readable(input, cut);
     }
-    const last = framer.end();
-    if (last.length) yield last.map(toRow);
+    const rows: JsonRow[] = [];
+    try {
+      for (const frame of framer.end()) rows.push(toRow(frame));
+    } catch (err) {
+      if (rows.length) yield rows;
+      throw err;
+    }
+    if (rows.length) yield rows;
   } finally {
     input.off('error', onError);
     // Stopped early (a refused body, the row limit, the client gone, a cut): the rest of the
