@@ -14,7 +14,12 @@
  *             pool → head, no cache, no batching) measured in-process in the same run; tokens
  *             the model was sent (padded) against the tokens the lines have; peak RSS.
  *
+ *   small     10-line requests (Codebasics rows) as a CSV and as a JSON array, autocannon at 32
+ *             connections: logsift (lexical) against the bare server, which parses the same body
+ *             (csv-parse / Fastify's JSON parser), adds three constant columns and answers it.
+ *
  *   npx tsx bench/limits.ts upload   [--rows 300000] [--rounds 3]
+ *   npx tsx bench/limits.ts small    [--rows 10] [--connections 32] [--duration 10] [--rounds 3]
  *   npx tsx bench/limits.ts distinct [--rows 100000] [--rounds 3]
  *   npx tsx bench/limits.ts onnx     [--data FILE.csv] [--rounds 3] [--naive-rows 150] [--head-dir .tmp/onnx-head]
  *
@@ -27,7 +32,8 @@ import { cpus } from 'node:os';
 import { PROJECT_ROOT } from '../src/config/index.js';
 import { createPreparer } from '../src/pipeline/build.js';
 import { CODEBASICS, OUT_DIR, RANDOM_MINILM, fmt, generateCsv, median, readRecords, serve, type Served } from './lib.js';
-import { serverEnv, streamThrough, type StreamResult } from './http.js';
+import autocannon from 'autocannon';
+import { csvBody, serverEnv, streamThrough, type StreamResult } from './http.js';
 import { benchConfig, pipelineBench } from './pipeline.js';
 
 interface Contender {
@@ -110,6 +116,48 @@ async function onnxBench(data: string, n: number, naiveRows: number, headDir: st
   }
 }
 
+/** Small requests under load: each body type against each contender, fresh servers, rounds interleaved. */
+async function smallRequests(rows: number, connections: number, durationS: number, n: number, contenders: readonly Contender[]): Promise<void> {
+  const csv = csvBody(rows);
+  const records = readRecords(CODEBASICS).slice(0, rows);
+  const json = JSON.stringify(records.map((r) => ({ source: r.source, log_message: r.message })));
+  const bodies = [
+    { name: 'CSV', type: 'text/csv', body: csv },
+    { name: 'JSON', type: 'application/json', body: json },
+  ];
+  type Run = { rps: number; p50: number; p99: number; non2xx: number };
+  const results = new Map<string, Run[]>();
+  for (let round = 0; round < n; round++) {
+    const order = round % 2 === 0 ? [...contenders] : [...contenders].reverse();
+    for (const contender of order) {
+      const server = await contender.start();
+      try {
+        for (const b of bodies) {
+          const run = (c: number, d: number) => autocannon({ url: `${server.url}/classify`, method: 'POST', headers: { 'content-type': b.type }, body: b.body, connections: c, duration: d });
+          await run(4, 2); // warm-up: JIT, caches
+          const r = await run(connections, durationS);
+          const key = `${contender.name}|${b.name}`;
+          results.set(key, [...(results.get(key) ?? []), { rps: r['2xx'] / r.duration, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx + r.errors + r.timeouts }]);
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  console.log(`| body | server | requests/s per round | median requests/s | median rows/s | p50 ms | p99 ms | non-2xx/errors |
+|---|---|---|---|---|---|---|---|`);
+  for (const b of bodies) {
+    const medians: number[] = [];
+    for (const c of contenders) {
+      const runs = results.get(`${c.name}|${b.name}`)!;
+      const rps = median(runs.map((r) => r.rps));
+      medians.push(rps);
+      console.log(`| ${b.name} (${rows} rows) | ${c.name} | ${runs.map((r) => fmt(r.rps)).join(', ')} | **${fmt(rps)}** | ${fmt(rps * rows)} | ${fmt(median(runs.map((r) => r.p50)))} | ${fmt(median(runs.map((r) => r.p99)))} | ${runs.reduce((a, r) => a + r.non2xx, 0)} |`);
+    }
+    if (medians.length === 2) console.log(`| ${b.name} | logsift ÷ reference | | **${(medians[1] / medians[0]).toFixed(2)}** | | | | |`);
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -120,6 +168,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       'naive-rows': { type: 'string', default: '150' },
       'head-dir': { type: 'string', default: resolve(PROJECT_ROOT, '.tmp/onnx-head') },
       source: { type: 'boolean', default: false },
+      connections: { type: 'string', default: '32' },
+      duration: { type: 'string', default: '10' },
     },
   });
   fromSource = values.source!;
@@ -138,9 +188,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const { rows, distinct } = await countTemplates(file);
     console.log(`${file}: ${fmt(rows)} rows, ${fmt(distinct)} distinct prepared lines (cache keys)\n`);
     await compareUpload(file, n, [reference, logsift()]);
+  } else if (what === 'small') {
+    const rows = Number(values.rows ?? 10);
+    console.log(`${rows}-row requests (Codebasics rows) at ${values.connections} connections, ${values.duration} s each, after a 2 s warm-up; autocannon runs in this process\n`);
+    await smallRequests(rows, Number(values.connections), Number(values.duration), n, [reference, logsift()]);
   } else if (what === 'onnx') {
     await onnxBench(values.data!, n, Number(values['naive-rows']), values['head-dir']!);
   } else {
-    throw new Error(`unknown benchmark ${what ?? '(none)'}: upload, distinct or onnx`);
+    throw new Error(`unknown benchmark ${what ?? '(none)'}: upload, distinct, small or onnx`);
   }
 }

@@ -3,7 +3,8 @@
  * unavoidable part of `POST /classify` — parse the uploaded CSV with csv-parse, append three
  * constant columns to every record, stringify with csv-stringify and stream the answer back. No
  * classification, no limits, no plugins. bench/limits.ts measures logsift against it in the
- * same run (issue 12: "≥ 0.70 of the bare server").
+ * same run (issue 12: "≥ 0.70 of the bare server"). A JSON array body is parsed by Fastify's own
+ * JSON parser, the three fields are added to every object, and the array is sent back.
  *
  *   PORT=3000 npx tsx bench/reference-server.ts
  */
@@ -17,6 +18,10 @@ const app = Fastify({ logger: false });
 app.addContentTypeParser(['text/csv'], (_request, payload, done) => done(null, payload));
 app.get('/readyz', async () => ({ ready: true }));
 app.post('/classify', async (request, reply) => {
+  if (Array.isArray(request.body)) {
+    const out = (request.body as Record<string, unknown>[]).map((o) => ({ ...o, target_label: 'System Notification', label_stage: 'embedding', confidence: 0.9 }));
+    return reply.type('application/json; charset=utf-8').send(out);
+  }
   const appendColumns = new Transform({
     objectMode: true,
     transform(record: string[], _encoding, callback: TransformCallback) {

@@ -28,7 +28,7 @@ function define<C extends string, S extends number>(code: C, statusCode: S, when
   return createError<C, S, [string]>(code, '%s', statusCode);
 }
 
-// 400: the upload is not a usable CSV, or the request is not well-formed.
+// 400: the upload is not a usable CSV or JSON, or the request is not well-formed.
 export const CsvEmpty = define('CSV_EMPTY', 400, 'the body, or the uploaded file, is empty');
 export const CsvInvalid = define('CSV_INVALID', 400, 'not CSV (binary data, broken header)');
 export const CsvMissingColumn = define('CSV_MISSING_COLUMN', 400, 'the header lacks `source` or `log_message`/`message` (named)');
@@ -37,7 +37,9 @@ export const CsvRecordTooLarge = define('CSV_RECORD_TOO_LARGE', 400, 'the header
 export const NoFile = define('NO_FILE', 400, 'multipart without a file in a field named `file`');
 export const TooManyFiles = define('TOO_MANY_FILES', 400, 'multipart with more than one file');
 export const MultipartInvalid = define('MULTIPART_INVALID', 400, 'multipart/form-data without a boundary, or a body that is not the multipart it claims');
-export const QueryInvalid = define('QUERY_INVALID', 400, 'a query parameter with a value it cannot take (`explain` other than true, false, 1, 0)');
+export const JsonInvalid = define('JSON_INVALID', 400, 'an application/json body that is empty, not a JSON array of objects (or objects one after another), or not valid JSON (named: item and line); an empty application/x-ndjson body');
+export const ContentEncodingInvalid = define('CONTENT_ENCODING_INVALID', 400, 'a body that is not the Content-Encoding it claims (corrupt or truncated gzip, deflate or br)');
+export const QueryInvalid = define('QUERY_INVALID', 400, 'a query parameter with a value it cannot take: `field` or `source` empty, repeated, or sent with a CSV body; `explain` other than true, false, 1, 0');
 export const RequestInvalid = define('REQUEST_INVALID', 400, 'bytes on the connection that are not HTTP (e.g. a body longer than its Content-Length)');
 // Keys.
 export const ApiKeyRequired = define('API_KEY_REQUIRED', 401, 'no `Authorization: Bearer <key>` where a key is needed');
@@ -46,7 +48,8 @@ export const AdminDisabled = define('ADMIN_DISABLED', 404, 'admin endpoints with
 // Transport.
 export const RequestTimeout = define('REQUEST_TIMEOUT', 408, 'the headers or the body did not arrive within server.headersTimeoutMs / server.requestTimeoutMs');
 export const UploadTooLarge = define('UPLOAD_TOO_LARGE', 413, 'the upload is larger than server.maxUploadBytes');
-export const UnsupportedMediaType = define('UNSUPPORTED_MEDIA_TYPE', 415, 'a content type other than multipart/form-data or text/csv');
+export const UnsupportedMediaType = define('UNSUPPORTED_MEDIA_TYPE', 415, 'a content type other than multipart/form-data, text/csv, application/json or application/x-ndjson');
+export const UnsupportedContentEncoding = define('UNSUPPORTED_CONTENT_ENCODING', 415, 'a Content-Encoding other than gzip, x-gzip, deflate or br (or more than one)');
 export const UnsupportedCharset = define('UNSUPPORTED_CHARSET', 415, 'a `charset` parameter naming an encoding the service cannot decode');
 export const ReloadInvalid = define('RELOAD_INVALID', 422, 'the regex rules, mask rules, header patterns, label definitions or the head on disk are invalid; the old ones still serve');
 export const RateLimited = define('RATE_LIMITED', 429, 'over rateLimit.max requests, or auth.maxFailures failed authentications, in the window');

@@ -21,6 +21,8 @@ export const ROUTE_ERRORS: Readonly<Record<string, readonly string[]>> = {
     'NO_FILE',
     'TOO_MANY_FILES',
     'MULTIPART_INVALID',
+    'JSON_INVALID',
+    'CONTENT_ENCODING_INVALID',
     'QUERY_INVALID',
     'REQUEST_INVALID',
     'API_KEY_REQUIRED',
@@ -28,6 +30,7 @@ export const ROUTE_ERRORS: Readonly<Record<string, readonly string[]>> = {
     'REQUEST_TIMEOUT',
     'UPLOAD_TOO_LARGE',
     'UNSUPPORTED_MEDIA_TYPE',
+    'UNSUPPORTED_CONTENT_ENCODING',
     'UNSUPPORTED_CHARSET',
     'RATE_LIMITED',
     'HEADERS_TOO_LARGE',
@@ -96,7 +99,7 @@ async function errors(app: FastifyInstance): Promise<void> {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' && request.routeOptions.url === '/classify') {
       const type = request.headers['content-type'] ?? '(none)';
-      return reply.send(new UnsupportedMediaType(`content type ${type} is not accepted: send multipart/form-data with a "file" field, or a text/csv body`));
+      return reply.send(new UnsupportedMediaType(`content type ${type} is not accepted: send multipart/form-data with a "file" field, a text/csv body, an application/json array of objects, or application/x-ndjson`));
     }
     // Plugins may throw plain objects carrying a status (@fastify/rate-limit's errorResponseBuilder).
     if (!(error instanceof Error) && typeof (error as { statusCode?: unknown }).statusCode === 'number') {

@@ -63,10 +63,12 @@ describe('the OpenAPI document is generated from the routes', () => {
     expect(documentedRoutes.sort()).toEqual(routes);
   });
 
-  it('documents /classify\'s two body types and its CSV answer', () => {
-    const classify = (doc as unknown as { paths: Record<string, { post: { requestBody: { content: Record<string, unknown> }; responses: Record<string, { content?: Record<string, unknown> }> } }> }).paths['/classify'].post;
-    expect(Object.keys(classify.requestBody.content).sort()).toEqual(['multipart/form-data', 'text/csv']);
-    expect(Object.keys(classify.responses['200'].content ?? {})).toEqual(['text/csv']);
+  it('documents /classify\'s four body types, its three answers, ?field=, ?source=, ?explain= and Content-Encoding', () => {
+    type Op = { requestBody: { content: Record<string, unknown> }; responses: Record<string, { content?: Record<string, unknown> }>; parameters: { in: string; name: string }[] };
+    const classify = (doc as unknown as { paths: Record<string, { post: Op }> }).paths['/classify'].post;
+    expect(Object.keys(classify.requestBody.content).sort()).toEqual(['application/json', 'application/x-ndjson', 'multipart/form-data', 'text/csv']);
+    expect(Object.keys(classify.responses['200'].content ?? {}).sort()).toEqual(['application/json', 'application/x-ndjson', 'text/csv']);
+    expect(classify.parameters.map((p) => `${p.in} ${p.name}`).sort()).toEqual(['header content-encoding', 'query explain', 'query field', 'query source']);
   });
 });
 
@@ -96,7 +98,11 @@ describe('the error table and the OpenAPI document agree', () => {
       await postCsv(srv.url, `source,log_message,${'h'.repeat(1000)}\n`, auth),
       await postCsv(srv.url, 'x'.repeat(5000), auth),
       await postCsv(srv.url, 'source,log_message\n', { ...auth, 'content-type': 'text/csv; charset=nope' }),
-      await send(`${srv.url}/classify`, { headers: { ...auth, 'content-type': 'application/json' }, body: '{}' }),
+      await send(`${srv.url}/classify`, { headers: { ...auth, 'content-type': 'application/xml' }, body: '<a/>' }),
+      await send(`${srv.url}/classify`, { headers: { ...auth, 'content-type': 'application/json' }, body: '{"log_message":' }),
+      await postCsv(srv.url, 'not gzip', { ...auth, 'content-encoding': 'gzip' }),
+      await postCsv(srv.url, 'source,log_message\n', { ...auth, 'content-encoding': 'compress' }),
+      await send(`${srv.url}/classify?field=log`, { headers: { ...auth, 'content-type': 'text/csv' }, body: 'source,log_message\n' }),
       await send(`${srv.url}/classify`, { headers: { ...auth, 'content-type': 'multipart/form-data' }, body: 'x' }),
       await send(`${srv.url}/classify`, { headers: { ...auth, 'content-type': 'multipart/form-data; boundary=b' }, body: form('b', 0) }),
       await send(`${srv.url}/classify`, { headers: { ...auth, 'content-type': 'multipart/form-data; boundary=b' }, body: form('b', 2) }),
@@ -134,7 +140,9 @@ describe('the error table and the OpenAPI document agree', () => {
         'CSV_MISSING_COLUMN',
         'CSV_RECORD_TOO_LARGE',
         'CSV_TOO_MANY_COLUMNS',
+        'CONTENT_ENCODING_INVALID',
         'HEADERS_TOO_LARGE',
+        'JSON_INVALID',
         'MULTIPART_INVALID',
         'NOT_READY',
         'NO_FILE',
@@ -143,6 +151,7 @@ describe('the error table and the OpenAPI document agree', () => {
         'REQUEST_INVALID',
         'TOO_MANY_FILES',
         'UNSUPPORTED_CHARSET',
+        'UNSUPPORTED_CONTENT_ENCODING',
         'UNSUPPORTED_MEDIA_TYPE',
         'UPLOAD_TOO_LARGE',
       ].sort(),

@@ -5,8 +5,11 @@ import { charsetParameter, resolveCharset, toUtf8, type DecodeReport } from '../
 import { openCsv, recordRows, toInputError } from '../../csv/reader.js';
 import { labelledCsv } from '../../csv/writer.js';
 import { TemplateMiner } from '../../lines/templates.js';
-import { newRunStats, runRows, type RunStats } from '../../pipeline/run.js';
-import { CsvEmpty, MultipartInvalid, NoFile, NotReady, QueryInvalid, TooManyFiles, UploadTooLarge, hasStatus } from '../../errors.js';
+import { jsonRows, type JsonFormat } from '../../json/reader.js';
+import { labelledJson, labelledNdjson } from '../../json/writer.js';
+import { newRunStats, runRows, type RunOptions, type RunStats } from '../../pipeline/run.js';
+import { CsvEmpty, JsonInvalid, MultipartInvalid, NoFile, NotReady, QueryInvalid, TooManyFiles, UploadTooLarge, hasStatus } from '../../errors.js';
+import { chain, contentCoding, decodedBody, type ContentCoding } from '../body.js';
 import type { ServiceObserver } from '../plugins/metrics.js';
 import { classifySchema } from './schemas.js';
 
@@ -37,36 +40,33 @@ declare module 'fastify' {
 }
 
 const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain'];
+const JSON_TYPES = ['application/json'];
+const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines'];
 
-/**
- * Counts bytes of a raw body and cuts the input past the limit (chunked uploads have no
- * Content-Length); nothing past the limit is passed on.
- */
-function byteLimit(limit: number, cut: AbortController): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      seen += chunk.length;
-      if (seen <= limit) return callback(null, chunk);
-      if (!cut.signal.aborted) cut.abort(new UploadTooLarge(`upload exceeds the limit of ${limit} bytes`));
-      callback();
-    },
-  });
+type BodyKind = 'multipart' | 'csv' | JsonFormat;
+
+/** The body's format, from its content type (one the parsers above accepted). */
+function bodyKind(request: FastifyRequest): BodyKind {
+  if (request.isMultipart()) return 'multipart';
+  const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (JSON_TYPES.includes(type)) return 'json';
+  if (NDJSON_TYPES.includes(type)) return 'ndjson';
+  return 'csv';
 }
 
-/**
- * Pipes `source` through `stages`, passing an error anywhere on to the last stage (which the CSV
- * reader listens to). The source is never destroyed: destroying a request stream would reset the
- * connection before the answer (a 4xx, or the output's closing `error` row) could be sent.
- */
-function chain(source: Readable, stages: Transform[]): Transform {
-  let prev: Readable = source;
-  for (const stage of stages) {
-    prev.on('error', (err) => stage.destroy(err));
-    prev.pipe(stage);
-    prev = stage;
+/** `?field=` and `?source=`: for JSON and NDJSON bodies only; each once, not empty. */
+function jsonQuery(request: FastifyRequest, kind: BodyKind): { messageField?: string; defaultSource?: string } {
+  const query = (request.query ?? {}) as Record<string, unknown>;
+  const out: { messageField?: string; defaultSource?: string } = {};
+  for (const [param, key] of [['field', 'messageField'], ['source', 'defaultSource']] as const) {
+    const value = query[param];
+    if (value === undefined) continue;
+    if (kind === 'csv' || kind === 'multipart') throw new QueryInvalid(`?${param}= applies to JSON and NDJSON bodies; a CSV names its columns (source, log_message or message) in its header`);
+    if (typeof value !== 'string') throw new QueryInvalid(`?${param}= is given more than once`);
+    if (param === 'field' && (value === '' || value.length > 200)) throw new QueryInvalid('?field= must name the field holding the line (1 to 200 characters)');
+    out[key] = value;
   }
-  return prev as Transform;
+  return out;
 }
 
 /** Errors of the multipart layer (busboy, @fastify/multipart) as this service's 4xx. */
@@ -89,26 +89,39 @@ function explainParameter(query: unknown): boolean {
   throw new QueryInvalid(`explain must be true or false, not "${value.slice(0, 40)}"`);
 }
 
-/** POST /classify: a CSV (multipart field `file`, or a raw text/csv body) in, the labelled CSV streamed out. */
+/**
+ * POST /classify: a CSV (multipart field `file`, or a raw text/csv body) in, the labelled CSV
+ * streamed out; or a JSON array of objects / NDJSON in, the same objects labelled streamed out.
+ * Any body may be compressed (Content-Encoding: gzip, deflate, br).
+ */
 export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOptions): Promise<void> {
-  // Only CSV bodies are accepted here: without Fastify's JSON parser, other types get 415.
+  // Only the body types below are accepted here (Fastify's own JSON parser, which buffers, is
+  // replaced by the streaming reader): other types get 415.
   app.removeAllContentTypeParsers();
   // Two files are let through so that the second can be named in the error; a third is a limit error.
   await app.register(multipart, { limits: { fileSize: opts.maxUploadBytes, files: 2, fields: 20, parts: 25 } });
   // Hand the raw body over as a stream: it is parsed lazily, never buffered whole.
-  app.addContentTypeParser(CSV_TYPES, (_request, payload, done) => done(null, payload));
+  app.addContentTypeParser([...CSV_TYPES, ...JSON_TYPES, ...NDJSON_TYPES], (_request, payload, done) => done(null, payload));
 
   /**
    * The first file of a form, and a check, when it has been read, that no other file follows.
    * Fields (other than files) are ignored.
    */
-  async function formFile(request: FastifyRequest, cut: AbortController): Promise<{ file: Readable; rest: Transform }> {
-    const files = request.files();
+  async function formFile(request: FastifyRequest, coding: ContentCoding, cut: AbortController): Promise<{ file: Readable; rest: Transform }> {
+    let files: AsyncIterableIterator<MultipartFile>;
+    if (coding === 'identity') files = request.files();
+    else {
+      // @fastify/multipart reads the form from `request.raw`: it is handed a view of the request
+      // whose `raw` is the decompressed body (with the request's headers, for the boundary).
+      const decoded = Object.assign(decodedBody(request.raw, coding, opts.maxUploadBytes, cut), { headers: request.raw.headers });
+      files = request.files.call(Object.create(request, { raw: { value: decoded } }) as FastifyRequest);
+    }
     let part: MultipartFile | undefined;
     try {
       part = (await files.next()).value as MultipartFile | undefined;
     } catch (err) {
-      throw multipartError(err);
+      // A fault of the body itself (corrupt gzip, a gzip bomb) rather than of the form.
+      throw cut.signal.aborted ? (cut.signal.reason as Error) : multipartError(err);
     }
     if (!part) throw new NoFile('the form has no file: send the CSV in a field named "file"');
     if (part.fieldname !== 'file') {
@@ -154,12 +167,13 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
    * after N rows and why. The same holds for a second file in a form, and for a connection fault
    * (timeout, bytes past the Content-Length) reported while the request is answered.
    */
-  async function uploadStream(request: FastifyRequest, cut: AbortController): Promise<Readable> {
+  async function uploadStream(request: FastifyRequest, kind: BodyKind, cut: AbortController): Promise<Readable> {
     const report: DecodeReport = { encoding: 'utf-8' };
     request.uploadEncoding = report;
-    if (request.isMultipart()) {
+    const coding = contentCoding(request.headers['content-encoding']);
+    if (kind === 'multipart') {
       // busboy does not pass a part's charset on: files are UTF-8 unless a byte-order mark says otherwise.
-      const { file, rest } = await formFile(request, cut);
+      const { file, rest } = await formFile(request, coding, cut);
       // Errors from busboy mid-file (a truncated form) are multipart errors.
       file.on('error', (err) => cut.abort(hasStatus(err) ? err : multipartError(err)));
       file.pipe(rest);
@@ -171,8 +185,11 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
       throw new UploadTooLarge(`upload of ${declared} bytes exceeds the limit of ${opts.maxUploadBytes} bytes`);
     }
     const body = request.body as Readable | undefined;
-    if (!body || declared === 0) throw new CsvEmpty('the request body is empty');
-    return chain(body, [byteLimit(opts.maxUploadBytes, cut), toUtf8(encoding, report)]);
+    if (!body || declared === 0) {
+      if (kind === 'csv') throw new CsvEmpty('the request body is empty');
+      throw new JsonInvalid(`the request body is empty: send ${kind === 'json' ? 'a JSON array of objects' : 'one JSON object per line'}`);
+    }
+    return chain(decodedBody(body, coding, opts.maxUploadBytes, cut), [toUtf8(encoding, report)]);
   }
 
   app.post('/classify', {
@@ -194,10 +211,12 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
     // or a fault on the connection (timeout, bytes past the Content-Length).
     const cut = new AbortController();
     request.onConnectionFault((fault) => cut.abort(fault));
-    const input = await uploadStream(request, cut);
-    const csv = await openCsv(input, { maxRecordBytes: opts.maxRecordBytes, maxColumns: opts.maxColumns }, cut.signal);
+    const kind = bodyKind(request);
+    const query = jsonQuery(request, kind);
+    if (explain && kind !== 'csv') throw new QueryInvalid('explain=true is for CSV answers: the template columns have no place in JSON or NDJSON yet');
+    const input = await uploadStream(request, kind, cut);
     const stats = newRunStats();
-    const rows = runRows(recordRows(csv), lease.built.pipeline, {
+    const run: RunOptions = {
       batchSize: opts.batchSize,
       maxRows: opts.maxRows,
       maxMessageChars: opts.maxMessageChars,
@@ -209,7 +228,16 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
       inputFault: () => (cut.signal.aborted ? (cut.signal.reason as Error) : undefined),
       breakReason: (err, n) =>
         (err as Error & { code?: string }).code === 'TOO_MANY_FILES' ? `${err.message} (after ${n} rows)` : `input ended early after ${n} rows: ${err.message}`,
-    });
+    };
+    if (kind === 'json' || kind === 'ndjson') {
+      const records = jsonRows(input, { format: kind, maxRecordBytes: opts.maxRecordBytes, maxColumns: opts.maxColumns, ...query }, cut.signal);
+      const rows = runRows(records, lease.built.pipeline, run);
+      const output = await started(kind === 'json' ? labelledJson(rows) : labelledNdjson(rows));
+      request.classifyStats = stats;
+      return reply.type(kind === 'json' ? 'application/json; charset=utf-8' : 'application/x-ndjson; charset=utf-8').send(output);
+    }
+    const csv = await openCsv(input, { maxRecordBytes: opts.maxRecordBytes, maxColumns: opts.maxColumns }, cut.signal);
+    const rows = runRows(recordRows(csv), lease.built.pipeline, run);
     const output = await started(labelledCsv(csv.header, rows, { neutraliseFormulas: opts.neutraliseFormulas, explain }));
     request.classifyStats = stats;
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'inline; filename="labelled.csv"').send(output);

@@ -1,31 +1,49 @@
 /**
  * The JSON schemas of the routes. @fastify/swagger (dynamic mode, http/plugins/docs.ts) builds the
  * OpenAPI document from them, so it lists every route, its body types and every error status
- * (from the error table, http/errors.ts). /classify's body is a CSV stream that no JSON schema can
- * validate: its body schema documents, and the route does not validate it.
+ * (from the error table, http/errors.ts). /classify's body is a stream (CSV, JSON, NDJSON) read
+ * by the route: its body, query and header schemas document, and the route does not validate them.
  */
 import type { FastifySchema } from 'fastify';
 import { EXPLAIN_COLUMNS, OUTPUT_COLUMNS } from '../../csv/writer.js';
 import { errorResponses } from '../errors.js';
 
+const labelledObject = {
+  type: 'object',
+  additionalProperties: true,
+  description: 'The input object with every field kept in order (one named like ours is renamed `input_<name>`), then ours; an unusable record is ours alone.',
+  properties: {
+    target_label: { type: 'string', description: 'the label; for `label_stage` = `error`, the reason (naming the line, or the item and line)' },
+    label_stage: { type: 'string', enum: ['regex', 'embedding', 'llm', 'fallback', 'error'] },
+    confidence: { type: 'number', minimum: 0, maximum: 1 },
+  },
+};
+
 export const classifySchema: FastifySchema = {
-  summary: 'Label every row of a CSV of log lines',
+  summary: 'Label every log line of a CSV, a JSON array of objects, or NDJSON',
   tags: ['classify'],
   description:
-    'Required columns: `source` and `log_message` (or `message`). Every input column is passed ' +
-    `through in order, then \`${OUTPUT_COLUMNS.join('`, `')}\` are appended. The output has exactly one ` +
-    'row per input row, in input order, and is streamed as it is computed. A row that cannot be read ' +
-    '(wrong field count, broken quoting) comes back with `label_stage` = `error` and the reason in ' +
-    '`target_label`; so does a record over server.maxRecordBytes or server.maxColumns (a header over them is a 400). ' +
-    "Cells starting with = + - @ tab CR, header cells included, are prefixed with ' (CSV formula injection). " +
+    'CSV: required columns `source` and `log_message` (or `message`). Every input column is passed ' +
+    `through in order, then \`${OUTPUT_COLUMNS.join('`, `')}\` are appended. JSON (\`application/json\`: an array of objects, ` +
+    'or objects one after another) and NDJSON (`application/x-ndjson`: one object per line): the line is read from ' +
+    '`log_message`, else `message` (or the field `?field=` names), the source from `source` (else `?source=`, else empty); ' +
+    'each object comes back with every field kept, in order, and the three fields added, in the same format. ' +
+    'The output has exactly one row (object) per input row, in input order, and is streamed as it is computed. ' +
+    'A row that cannot be read (wrong field count, broken quoting; an NDJSON line that is not JSON; a record that is not an object, ' +
+    'or lacks a string in the message field) comes back with `label_stage` = `error` and the reason in `target_label`; so does a record over ' +
+    'server.maxRecordBytes or server.maxColumns (a CSV header over them is a 400). An application/json body that is not JSON is a 400 JSON_INVALID. ' +
+    "CSV cells starting with = + - @ tab CR, header cells included, are prefixed with ' (CSV formula injection). " +
     'A raw body is read in the encoding of its `charset` parameter (UTF-8 without one; a UTF-16 byte-order mark wins); ' +
-    'a multipart file as UTF-8. If the upload breaks off once the answer has started (size limit, timeout, a second file), ' +
-    'the last row is an `error` row saying why. ' +
-    `With \`?explain=true\`, \`${EXPLAIN_COLUMNS.join('`, `')}\` follow: the template the row's message (its header split off) ` +
+    'a multipart file as UTF-8. Any body may be compressed: `Content-Encoding: gzip` (or `x-gzip`, `deflate`, `br`); ' +
+    'server.maxUploadBytes then bounds the decompressed bytes too. If the upload breaks off once the answer has started ' +
+    '(size limit, timeout, a second file, a corrupt compressed stream), the last row is an `error` row saying why. ' +
+    `CSV with \`?explain=true\`: \`${EXPLAIN_COLUMNS.join('`, `')}\` follow: the template the row's message (its header split off) ` +
     'belongs to, as mined from this upload (`<*>` for the variable parts; the id is a hash of the text), and the id of the regex rule that decided (empty for any other stage).',
   querystring: {
     type: 'object',
     properties: {
+      field: { type: 'string', minLength: 1, maxLength: 200, description: 'JSON/NDJSON only: the field holding the log line (e.g. `log`, `msg`, `body`); default `log_message`, else `message`', example: 'log' },
+      source: { type: 'string', description: 'JSON/NDJSON only: the source of objects without a `source` field; default empty', example: 'nginx' },
       explain: {
         type: 'boolean',
         default: false,
@@ -33,8 +51,14 @@ export const classifySchema: FastifySchema = {
           `Append \`${EXPLAIN_COLUMNS.join('`, `')}\` to every row: the mined template's id (16 hex digits, a hash of the template text, ` +
           'so the same text has the same id in every request) and text, and the deciding regex rule. Templates are mined from this ' +
           "request's lines only; a template's first lines may carry the id of a more specific text it later generalised from. " +
-          'true or 1, false or 0 (default); any other value: 400 QUERY_INVALID.',
+          'CSV answers only. true or 1, false or 0 (default); any other value, or with a JSON or NDJSON body: 400 QUERY_INVALID.',
       },
+    },
+  },
+  headers: {
+    type: 'object',
+    properties: {
+      'content-encoding': { type: 'string', enum: ['gzip', 'x-gzip', 'deflate', 'br', 'identity'], description: 'a compressed body (one coding); others: 415 UNSUPPORTED_CONTENT_ENCODING' },
     },
   },
   body: {
@@ -49,11 +73,26 @@ export const classifySchema: FastifySchema = {
           example: 'source,log_message\nBillingSystem,User 12345 logged in.\n',
         },
       },
+      'application/json': {
+        schema: {
+          type: 'array',
+          description: 'An array of objects (Vector `codec: json`, Fluent Bit `format json`), or objects one after another (Fluent Bit `json_stream`).',
+          items: { type: 'object', additionalProperties: true, properties: { source: { type: 'string' }, log_message: { type: 'string' }, message: { type: 'string' } } },
+          example: [{ source: 'BillingSystem', log_message: 'User 12345 logged in.', host: 'web-1' }],
+        },
+      },
+      'application/x-ndjson': {
+        schema: {
+          type: 'string',
+          description: 'One JSON object per line (Vector `framing: newline_delimited`, Fluent Bit `format json_lines`); also accepted as application/ndjson, application/jsonl, application/x-jsonlines.',
+          example: '{"source":"BillingSystem","log_message":"User 12345 logged in."}\n{"source":"web","message":"Backup completed"}\n',
+        },
+      },
     },
   },
   response: {
     200: {
-      description: 'The labelled CSV, streamed.',
+      description: 'The labelled rows, streamed, in the format of the request (a multipart form or CSV: CSV).',
       content: {
         'text/csv': {
           schema: {
@@ -68,6 +107,20 @@ export const classifySchema: FastifySchema = {
                 'source,log_message,target_label,label_stage,confidence,template_id,template,rule\n' +
                 'BillingSystem,User 12345 logged in.,User Action,regex,1,3f3a255b79d7385b,User <*> logged in.,user-login\n',
             },
+          },
+        },
+        'application/json': {
+          schema: {
+            type: 'array',
+            items: labelledObject,
+            example: [{ source: 'BillingSystem', log_message: 'User 12345 logged in.', host: 'web-1', target_label: 'User Action', label_stage: 'regex', confidence: 1 }],
+          },
+        },
+        'application/x-ndjson': {
+          schema: {
+            type: 'string',
+            description: 'One labelled object per line.',
+            example: '{"source":"BillingSystem","log_message":"User 12345 logged in.","target_label":"User Action","label_stage":"regex","confidence":1}\n',
           },
         },
       },
