@@ -10,6 +10,7 @@ commands:
   models                     fetch and verify the transformer model files
   setup [--data FILE.csv]    models (or your own model folder), then a head that fits them if there is none (run by npm start)
   corpus                     regenerate the training corpus in data/
+  discover --data FILE.csv   mine templates, group them into families, suggest regex rules (--out DIR)
 
 Configuration comes from LOGSIFT_CONFIG (a JSON file) and environment variables; see README.md.`;
 
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   models: async () => (await import('./commands/models.js')).modelsCommand,
   corpus: async () => (await import('./commands/corpus.js')).corpusCommand,
   setup: async () => (await import('./commands/setup.js')).setupCommand,
+  discover: async () => (await import('./commands/discover.js')).discoverCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -9,6 +9,7 @@ import { headPath, resolvePath } from '../config/index.js';
 import { readJsonFile } from '../config/json-file.js';
 import { createEmbedder, type EmbedderKind } from '../embedding/index.js';
 import { MicroBatchingEmbedder } from '../embedding/micro-batcher.js';
+import type { Embedder } from '../embedding/types.js';
 import { HeaderPatternError, LabelDefinitionsError, MaskRuleError, RuleError } from '../errors.js';
 import { LineFeaturizer } from '../lines/features.js';
 import { compileHeaderPatterns, HeaderParser, type HeaderPattern } from '../lines/header.js';
@@ -47,6 +48,8 @@ export interface PipelineInfo {
 export interface BuiltPipeline {
   readonly pipeline: Pipeline;
   readonly info: PipelineInfo;
+  /** The embedding stage's embedder (closed with the pipeline): `discover` groups templates with it. */
+  readonly embedder: Embedder;
 }
 
 // ---- The pipeline's files ----
@@ -177,6 +180,7 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
   });
   return {
     pipeline,
+    embedder,
     info: {
       embedder: { kind, fingerprint: features.fingerprint, reason },
       head: { path, labels: head.labels, trainedOn: head.training?.dataSha256 },

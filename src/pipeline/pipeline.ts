@@ -105,6 +105,16 @@ export class Pipeline {
     return this.options.preparer.prepare(message).text;
   }
 
+  /** The label of a line no stage could decide. */
+  get unclassifiedLabel(): string {
+    return this.options.unclassifiedLabel;
+  }
+
+  /** The message without its header, unmasked: what the regex rules match (and templates are mined from). */
+  bodyOf(message: string): string {
+    return this.options.preparer.prepare(message).body;
+  }
+
   /** What one stage alone says about each record, seeing what it sees in the pipeline (self-tests, threshold curves). */
   async stageVerdicts(name: Stage<never>['name'], records: readonly LogRecord[]): Promise<(Verdict | undefined)[]> {
     const prepared = records.map((r) => this.options.preparer.prepare(r.message));

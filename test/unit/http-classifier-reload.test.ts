@@ -18,7 +18,7 @@ const info = { labels: ['Error', 'User Action'], unclassifiedLabel: 'Unclassifie
 function built(verdict: Verdict | undefined): BuiltPipeline {
   const embedding: Stage = { name: 'embedding', classify: async (records) => records.map(() => verdict) };
   const pipeline = new Pipeline({ stages: [embedding], llmSources: [], unclassifiedLabel: 'Unclassified', cacheSize: 0, preparer: new LinePreparer(new HeaderParser([]), maskMessage) });
-  return { pipeline, info };
+  return { pipeline, info, embedder: { kind: 'lexical', dimension: 1, fingerprint: 'none', embed: async (texts) => texts.map(() => new Float32Array(1)) } };
 }
 
 describe('Classifier.reload', () => {
