@@ -8,6 +8,7 @@ import { openCsv, recordRows } from '../csv/reader.js';
 import { DISCOVER_DEFAULTS, discover, measureRules, type DiscoverCells, type DiscoverOptions } from '../discovery/discover.js';
 import { familiesCsv, reportMarkdown, suggestedRulesJson, templatesCsv } from '../discovery/report.js';
 import type { InputRow } from '../pipeline/run.js';
+import { truthColumn } from '../discovery/truth.js';
 import { buildPipeline } from '../pipeline/build.js';
 
 export const DISCOVER_USAGE = `usage: logsift discover --data FILE.csv [--out DIR] [options]
@@ -52,13 +53,6 @@ async function* fileRows(path: string, config: Config): AsyncGenerator<InputRow<
       ...(row.error !== undefined && { error: row.error }),
     }));
   }
-}
-
-/** The ground-truth column of a CSV header: target_label, else label; -1 for none. */
-export function truthColumn(header: readonly string[]): number {
-  const names = header.map((h) => h.trim().toLowerCase());
-  const at = names.indexOf('target_label');
-  return at >= 0 ? at : names.indexOf('label');
 }
 
 export async function discoverCommand(argv: string[], config: Config): Promise<number> {

@@ -95,7 +95,7 @@ export function suggestRules(candidates: readonly RuleCandidate[], samples: read
       rejected.push({ template_id: c.id, template: c.template, reason: 'no constant word to anchor a rule on' });
       continue;
     }
-    let reason = '';
+    const reasons: string[] = [];
     let accepted: (typeof kept)[number] | undefined;
     for (const wide of [false, true]) {
       const rule: RegexRule = {
@@ -110,19 +110,20 @@ export function suggestRules(candidates: readonly RuleCandidate[], samples: read
         // The service's loader: what it refuses, the service would refuse at start-up.
         [compiled] = compileRules({ rules: [rule] }, source);
       } catch (err) {
-        reason = `the rules loader refuses it: ${(err as Error).message}`;
+        const m = (err as Error).message;
+        reasons.push(`${wide ? 'wide' : 'one token per <*>'}: the rules loader refuses it: ${m.length > 400 ? `${m.slice(0, 150)} … ${m.slice(-200)}` : m}`);
         continue;
       }
       const missed = own.find((line) => !compiled.regex.test(line));
       if (missed !== undefined) {
-        reason = `does not match its own line ${JSON.stringify(missed.slice(0, 200))}`;
+        reasons.push(`${wide ? 'wide' : 'one token per <*>'}: does not match its own line ${JSON.stringify(missed.slice(0, 200))}`);
         continue;
       }
       accepted = { rule, candidate: c, regex: compiled.regex };
       break;
     }
     if (accepted) kept.push(accepted);
-    else rejected.push({ template_id: c.id, template: c.template, reason });
+    else rejected.push({ template_id: c.id, template: c.template, reason: reasons.join('; ') });
   }
   // Overlap: a rule that matches a line of another template would decide that template's lines too.
   const overlaps = new Map<number, string>();

@@ -7,7 +7,9 @@ import { labelledCsv } from '../../csv/writer.js';
 import { TemplateMiner } from '../../lines/templates.js';
 import { jsonRows, type JsonFormat } from '../../json/reader.js';
 import { labelledJson, labelledNdjson } from '../../json/writer.js';
-import { newRunStats, runRows, type RunOptions, type RunStats } from '../../pipeline/run.js';
+import { newRunStats, runRows, type InputRow, type RunOptions, type RunStats } from '../../pipeline/run.js';
+import { truthColumn } from '../../discovery/truth.js';
+import { discoverRoute } from './discover.js';
 import { CsvEmpty, JsonInvalid, MultipartInvalid, NoFile, NotReady, QueryInvalid, TooManyFiles, UploadTooLarge, hasStatus } from '../../errors.js';
 import { chain, contentCoding, decodedBody, type ContentCoding } from '../body.js';
 import type { ServiceObserver } from '../plugins/metrics.js';
@@ -192,6 +194,34 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
     return chain(decodedBody(body, coding, opts.maxUploadBytes, cut), [toUtf8(encoding, report)]);
   }
 
+  // POST /discover reads its upload the same way (same parsers, multipart limits and readers).
+  await discoverRoute(app, {
+    batchSize: opts.batchSize,
+    maxRows: opts.maxRows,
+    maxMessageChars: opts.maxMessageChars,
+    maxTemplates: opts.explainMaxTemplates,
+    rows: async (request, cut) => {
+      const kind = bodyKind(request);
+      const query = jsonQuery(request, kind);
+      const input = await uploadStream(request, kind, cut);
+      if (kind === 'json' || kind === 'ndjson') {
+        const records = jsonRows(input, { format: kind, maxRecordBytes: opts.maxRecordBytes, maxColumns: opts.maxColumns, ...query }, cut.signal);
+        return mapRows(records, (cells, row) => {
+          const truth = cells?.value.target_label;
+          return { message: row.record?.message ?? '', ...(typeof truth === 'string' && { truth }) };
+        });
+      }
+      let csv;
+      try {
+        csv = await openCsv(input, { maxRecordBytes: opts.maxRecordBytes, maxColumns: opts.maxColumns }, cut.signal);
+      } catch (err) {
+        throw toInputError(err);
+      }
+      const truthAt = truthColumn(csv.header);
+      return mapRows(recordRows(csv), (cells, row) => ({ message: row.record?.message ?? '', ...(truthAt >= 0 && row.record && { truth: (cells[truthAt] ?? '').trim() }) }));
+    },
+  });
+
   app.post('/classify', {
     schema: classifySchema,
     // The body is a stream, read by the handler: its schema documents it (OpenAPI), nothing validates it.
@@ -261,4 +291,9 @@ async function started(chunks: AsyncGenerator<string>): Promise<Readable> {
     yield* chunks;
   }
   return Readable.from(all());
+}
+
+/** Rows with their cells replaced (what /discover keeps of a row: its message and ground truth). */
+async function* mapRows<C, D>(rows: AsyncIterable<readonly InputRow<C>[]>, cells: (cells: C, row: InputRow<C>) => D): AsyncGenerator<InputRow<D>[]> {
+  for await (const run of rows) yield run.map((row) => ({ ...row, cells: cells(row.cells, row) }));
 }

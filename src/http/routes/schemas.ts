@@ -129,6 +129,119 @@ export const classifySchema: FastifySchema = {
   },
 };
 
+const discoveredTemplate = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', description: '16 hex digits: a hash of the template text (as `?explain=true` gives it)' },
+    template: { type: 'string', example: 'User <*> logged out.' },
+    count: { type: 'integer', description: 'lines of the upload in this template' },
+    label: { type: 'string', description: "the pipeline's label of the template's example line" },
+    stage: { type: 'string', enum: ['regex', 'embedding', 'llm', 'fallback'] },
+    confidence: { type: 'number', minimum: 0, maximum: 1 },
+    family: { type: 'integer', description: 'family number (DBSCAN cluster); -1: noise, in no family' },
+    example: { type: 'string', description: "the template's first line, as sent" },
+  },
+};
+
+export const discoverSchema: FastifySchema = {
+  summary: 'Mine the templates of an upload, group them into families, label them, suggest regex rules',
+  tags: ['classify'],
+  description:
+    'The body as POST /classify takes it (CSV as multipart or raw `text/csv`, JSON, NDJSON; any Content-Encoding; the same limits and keys). ' +
+    "Every line's template is mined (as `?explain=true` mines them), each template is labelled by the pipeline (its example line's decision), " +
+    "the templates are grouped into families by DBSCAN over their embeddings (cosine distance), and a regex rule in configs/regex_rules.json's " +
+    'format is suggested for every template of at least `min_lines` lines that the pipeline labels with confidence `min_confidence` or more ' +
+    "(anchored, each `<*>` a bounded class; each checked by the service's rules loader, against its template's lines and against every other template's). " +
+    "A `target_label` column (CSV) or field (JSON) is taken as ground truth: `coverage` then says how many of the rules' lines it agrees with. " +
+    'Answered once the whole upload is read.',
+  querystring: {
+    type: 'object',
+    properties: {
+      eps: { type: 'number', minimum: 0, maximum: 2, default: 0.2, description: 'DBSCAN radius, in cosine distance' },
+      min_samples: { type: 'integer', minimum: 1, default: 1, description: 'DBSCAN: templates within eps (itself included) that make a template a core point' },
+      min_lines: { type: 'integer', minimum: 1, default: 10, description: 'lines a template needs for a rule' },
+      min_confidence: { type: 'number', minimum: 0, maximum: 1, default: 0.9, description: "the pipeline's confidence a template's label needs for a rule" },
+    },
+  },
+  headers: classifySchema.headers,
+  body: {
+    content: {
+      'multipart/form-data': (classifySchema.body as { content: Record<string, unknown> }).content['multipart/form-data'],
+      'text/csv': (classifySchema.body as { content: Record<string, unknown> }).content['text/csv'],
+      'application/json': (classifySchema.body as { content: Record<string, unknown> }).content['application/json'],
+      'application/x-ndjson': (classifySchema.body as { content: Record<string, unknown> }).content['application/x-ndjson'],
+    },
+  },
+  response: {
+    200: {
+      description: 'Templates (most lines first), families, suggested rules, rejected candidates and the rules\' coverage.',
+      content: {
+        'application/json': {
+          schema: {
+            type: 'object',
+            properties: {
+              settings: { type: 'object', additionalProperties: true },
+              summary: {
+                type: 'object',
+                properties: {
+                  rows: { type: 'integer' },
+                  unreadable: { type: 'integer' },
+                  templates: { type: 'integer' },
+                  families: { type: 'integer' },
+                  noise_templates: { type: 'integer' },
+                  rules: { type: 'integer' },
+                  rejected: { type: 'integer' },
+                  cut: { type: 'string', description: 'why the input was cut short (server.maxRows), when it was' },
+                },
+              },
+              coverage: {
+                type: 'object',
+                description: "each rule over the lines of its own template: lines covered, and how many of them the model's (and the ground truth's) label agrees with",
+                properties: {
+                  lines: { type: 'integer' },
+                  covered: { type: 'integer' },
+                  share: { type: 'number' },
+                  agree_model: { type: 'integer' },
+                  agree_truth: { type: 'integer' },
+                  truth_lines: { type: 'integer' },
+                },
+              },
+              templates: { type: 'array', items: discoveredTemplate },
+              families: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    family: { type: 'integer' },
+                    templates: { type: 'integer' },
+                    lines: { type: 'integer' },
+                    representative_id: { type: 'string' },
+                    representative: { type: 'string' },
+                    labels: { type: 'object', additionalProperties: { type: 'integer' }, description: 'lines by template label' },
+                  },
+                },
+              },
+              rules: {
+                type: 'array',
+                description: 'in the format of configs/regex_rules.json `rules`',
+                items: {
+                  type: 'object',
+                  properties: { id: { type: 'string' }, pattern: { type: 'string' }, flags: { type: 'string' }, label: { type: 'string' }, description: { type: 'string' } },
+                },
+              },
+              rejected: {
+                type: 'array',
+                items: { type: 'object', properties: { template_id: { type: 'string' }, template: { type: 'string' }, reason: { type: 'string' } } },
+              },
+            },
+          },
+        },
+      },
+    },
+    ...errorResponses('POST /discover'),
+  },
+};
+
 export const reloadSchema: FastifySchema = {
   summary: 'Re-read the regex rules, mask rules, header patterns, label definitions and the model head, check them, swap them in (admin key)',
   tags: ['operations'],
