@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
 import { buildPipeline, type BuiltPipeline } from '../pipeline/build.js';
@@ -90,6 +91,11 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log, re
   await app.register(classifierPlugin, { build: () => buildPipeline(config, { observer }), observer, initial: pipeline, reloadOnSighup });
   await app.register(connectionFaultsPlugin);
   await app.register(protectionPlugin, { config, observer });
+  // @fastify/websocket at the root and before auth: its onRequest hook marks an upgrade request so
+  // that a refused one (401, 403, 429, or an upgrade to an HTTP-only path) has its socket closed
+  // after the answer; registered inside the route's plugin, auth's hook would run first and the
+  // refused sockets stay open.
+  await app.register(websocket, { options: { maxPayload: server.maxRecordBytes } });
   await app.register(authPlugin, config.auth);
 
   await app.register(consolePlugin);
@@ -126,7 +132,6 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log, re
   await app.register(liveRoutes, {
     batchSize: config.pipeline.batchSize,
     maxInFlight: config.live.maxInFlight,
-    maxFrameBytes: server.maxRecordBytes,
     maxColumns: server.maxColumns,
     maxMessageChars: server.maxMessageChars,
     observer,

@@ -13,7 +13,6 @@
  * (a client that stops reading holds the server to a bounded buffer, not a growing one).
  */
 import type { FastifyInstance } from 'fastify';
-import websocket from '@fastify/websocket';
 import type { WebSocket, RawData } from 'ws';
 import { objectRow, type JsonCells, type JsonRow } from '../../json/reader.js';
 import { labelledObject } from '../../json/writer.js';
@@ -25,8 +24,6 @@ import { liveSchema } from './schemas.js';
 export interface LiveRouteOptions {
   readonly batchSize: number;
   readonly maxInFlight: number;
-  /** Bytes of one frame (server.maxRecordBytes); a larger frame closes the socket (1009). */
-  readonly maxFrameBytes: number;
   readonly maxColumns: number;
   readonly maxMessageChars?: number;
   readonly observer?: PipelineObserver;
@@ -43,17 +40,18 @@ export interface LiveStats {
   /** Times a socket was paused at live.maxInFlight. */
   pauses: number;
   framesAnswered: number;
+  /** Pipeline calls made (frames that arrived together share one). */
+  batches: number;
 }
 
 export function newLiveStats(): LiveStats {
-  return { connections: 0, inFlight: 0, maxInFlightSeen: 0, pauses: 0, framesAnswered: 0 };
+  return { connections: 0, inFlight: 0, maxInFlightSeen: 0, pauses: 0, framesAnswered: 0, batches: 0 };
 }
 
 /** Bytes sent but not yet written to the socket past which the next batch waits. */
 const SEND_HIGH_WATER = 1024 * 1024;
 
 export async function liveRoutes(app: FastifyInstance, opts: LiveRouteOptions): Promise<void> {
-  await app.register(websocket, { options: { maxPayload: opts.maxFrameBytes } });
   const { stats } = opts;
 
   app.get('/ws/logs', { websocket: true, schema: liveSchema, config: { auth: 'api' } }, (socket: WebSocket, request) => {
@@ -113,6 +111,7 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRouteOptions): 
       try {
         while (queue.length && !closed) {
           const rows = queue.splice(0, opts.batchSize);
+          stats.batches++;
           const lease = app.classifier.acquire();
           if (!lease) {
             socket.close(1013, 'models are still loading; try again later');
