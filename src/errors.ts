@@ -57,6 +57,7 @@ export const UnsupportedMediaType = define('UNSUPPORTED_MEDIA_TYPE', 415, 'a con
 export const UnsupportedContentEncoding = define('UNSUPPORTED_CONTENT_ENCODING', 415, 'a Content-Encoding other than gzip, x-gzip, deflate or br (or more than one)');
 export const UnsupportedCharset = define('UNSUPPORTED_CHARSET', 415, 'a `charset` parameter naming an encoding the service cannot decode');
 export const ReloadInvalid = define('RELOAD_INVALID', 422, 'the regex rules, mask rules, header patterns, label definitions or the head on disk are invalid; the old ones still serve');
+export const UpgradeRequired = define('UPGRADE_REQUIRED', 426, 'GET /ws/logs as plain HTTP, without a WebSocket upgrade');
 export const RateLimited = define('RATE_LIMITED', 429, 'over rateLimit.max requests, or auth.maxFailures failed authentications, in the window');
 export const HeadersTooLarge = define('HEADERS_TOO_LARGE', 431, 'request headers larger than Node accepts');
 export const ReloadFailed = define('RELOAD_FAILED', 500, 'building the new pipeline failed; the old one still serves');

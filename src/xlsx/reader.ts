@@ -121,8 +121,12 @@ export async function xlsxAsCsv(input: Readable | string, options: XlsxReadOptio
         if (name !== wanted) continue;
         found = true;
         let last = 0;
+        let width = 0;
         for await (const row of sheet as AsyncIterable<ExcelJS.Row>) {
-          const values = (row.values as Cell[]).slice(1).map(cellText);
+          const values = Array.from((row.values as Cell[]).slice(1), cellText);
+          // A row ends at its last filled cell: empty cells after it are the header's width of empty fields.
+          if (width === 0) width = values.length;
+          while (values.length < width) values.push('');
           // Skipped (empty) rows stay empty lines, so the CSV reader's line numbers are the sheet's rows.
           const gap = row.number - last - 1;
           last = row.number;

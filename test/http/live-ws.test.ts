@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { until } from '../helpers/fake-clock.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { send, startServer, type TestServer } from '../helpers/server.js';
 
 const KEY = 'live-test-api-key-0123456789';
 const MAX_IN_FLIGHT = 32;
@@ -71,6 +71,10 @@ describe('GET /ws/logs', () => {
       expect(res.statusCode).toBe(status);
       req.destroy();
     }
+    // Plain HTTP (no upgrade) is told to upgrade.
+    const plain = await send(`${srv.url}/ws/logs`, { method: 'GET', headers: { authorization: `Bearer ${KEY}` } });
+    expect(plain.status).toBe(426);
+    expect(plain.json).toMatchObject({ code: 'UPGRADE_REQUIRED' });
   });
 
   it('frames that arrive together go through the pipeline as one batch', async () => {

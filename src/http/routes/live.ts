@@ -18,7 +18,7 @@ import { objectRow, type JsonCells, type JsonRow } from '../../json/reader.js';
 import { labelledObject } from '../../json/writer.js';
 import type { PipelineObserver } from '../../pipeline/observer.js';
 import { runRows } from '../../pipeline/run.js';
-import { QueryInvalid } from '../../errors.js';
+import { QueryInvalid, UpgradeRequired } from '../../errors.js';
 import { liveSchema } from './schemas.js';
 
 export interface LiveRouteOptions {
@@ -54,7 +54,17 @@ const SEND_HIGH_WATER = 1024 * 1024;
 export async function liveRoutes(app: FastifyInstance, opts: LiveRouteOptions): Promise<void> {
   const { stats } = opts;
 
-  app.get('/ws/logs', { websocket: true, schema: liveSchema, config: { auth: 'api' } }, (socket: WebSocket, request) => {
+  // `wsHandler` rather than `websocket: true`: the latter hides the route from the OpenAPI document.
+  app.route({
+    method: 'GET',
+    url: '/ws/logs',
+    schema: liveSchema,
+    config: { auth: 'api' },
+    handler: async (_request, reply) => {
+      reply.header('upgrade', 'websocket');
+      throw new UpgradeRequired('GET /ws/logs is a WebSocket: send Connection: Upgrade and Upgrade: websocket (any WebSocket client does)');
+    },
+    wsHandler: (socket: WebSocket, request) => {
     const query = (request.query ?? {}) as Record<string, unknown>;
     let messageField: string | undefined;
     let defaultSource: string | undefined;
@@ -170,6 +180,7 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRouteOptions): 
       release(held);
       queue.length = 0;
     });
+    },
   });
 }
 
