@@ -3,6 +3,9 @@
  * (header row, the first sheet or ?sheet=), answered as CSV or, asked with Accept, as .xlsx; a
  * zip bomb stops at server.maxUploadBytes of decompressed bytes; a job takes one too.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,10 +14,16 @@ import { outputObjects, send, startServer, type TestServer } from '../helpers/se
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 let srv: TestServer;
+let dataDir: string;
 beforeAll(async () => {
-  srv = await startServer({ overrides: { server: { maxUploadBytes: 200_000 } } });
+  // The job test's files go to a folder of this file's own.
+  dataDir = mkdtempSync(join(tmpdir(), 'logsift-xlsx-'));
+  srv = await startServer({ overrides: { server: { maxUploadBytes: 200_000 }, data: { dir: dataDir } } });
 }, 60_000);
-afterAll(async () => srv?.close());
+afterAll(async () => {
+  await srv?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
 
 type Cell = string | number | Date | null;
 async function workbook(sheets: Record<string, Cell[][]>): Promise<Buffer> {
