@@ -113,7 +113,7 @@ describe('an .xlsx upload', () => {
     const res = await postForm('/jobs', file, 'logs.xlsx');
     expect(res.status).toBe(202);
     const { id } = JSON.parse(res.text) as { id: string };
-    await until(async () => (await send(`${srv.url}/jobs/${id}`, { method: 'GET' })).json?.status === 'done', 'the job');
+    await until(async () => (await send(`${srv.url}/jobs/${id}`, { method: 'GET' })).json?.status === 'done' || (await new Promise((r) => setTimeout(r, 10)), false), 'the job');
     const result = await send(`${srv.url}/jobs/${id}/result`, { method: 'GET' });
     expect(result.text).toBe((await postForm('/classify', file, 'logs.xlsx')).text);
   });
