@@ -20,9 +20,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { stringify } from 'csv-stringify/sync';
-import unzipper from 'unzipper';
+import type unzipper from 'unzipper';
 import { SheetNotFound, UploadTooLarge, XlsxInvalid, hasStatus } from '../errors.js';
 
 export interface XlsxReadOptions {
@@ -37,8 +37,9 @@ export interface XlsxReadOptions {
 /** Inflates every entry in order, counting; throws UPLOAD_TOO_LARGE past `maxBytes`, XLSX_INVALID for a broken zip. */
 export async function checkInflatedSize(path: string, maxBytes: number): Promise<number> {
   let total = 0;
+  const { default: unzip } = await import('unzipper');
   const file = createReadStream(path);
-  const zip = file.pipe(unzipper.Parse({ forceStream: true }));
+  const zip = file.pipe(unzip.Parse({ forceStream: true }));
   file.on('error', (err) => zip.destroy(err));
   try {
     for await (const entry of zip as AsyncIterable<unzipper.Entry>) {
@@ -61,6 +62,9 @@ export async function checkInflatedSize(path: string, maxBytes: number): Promise
 }
 
 type Cell = ExcelJS.CellValue;
+
+/** exceljs on first use: it takes about 0.4 s to load, which a service that never sees a spreadsheet need not pay at start-up. */
+export const loadExcel = (): Promise<{ default: typeof ExcelJS }> => import('exceljs') as Promise<{ default: typeof ExcelJS }>;
 
 /** A cell as the text a CSV would hold. */
 export function cellText(v: Cell | undefined): string {
@@ -111,7 +115,8 @@ export async function xlsxAsCsv(input: Readable | string, options: XlsxReadOptio
   async function* csvText(): AsyncGenerator<string> {
     const seen: string[] = [];
     try {
-      const workbook = new ExcelJS.stream.xlsx.WorkbookReader(path, { sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'cache', worksheets: 'emit', entries: 'ignore' });
+      const { default: Excel } = await loadExcel();
+      const workbook = new Excel.stream.xlsx.WorkbookReader(path, { sharedStrings: 'cache', hyperlinks: 'ignore', styles: 'cache', worksheets: 'emit', entries: 'ignore' });
       let found = false;
       for await (const sheet of workbook) {
         const name = (sheet as unknown as { name: string }).name;

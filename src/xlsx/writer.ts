@@ -6,8 +6,8 @@
  * values, never formulas, so no cell can run (no `'` prefix needed as in CSV).
  */
 import { PassThrough } from 'node:stream';
-import ExcelJS from 'exceljs';
 import { outputHeader, type LabelledRow } from '../csv/writer.js';
+import { loadExcel } from './reader.js';
 
 /** Bytes of the zip not yet read by the client past which rows wait (bounded memory for a slow reader). */
 const HIGH_WATER = 4 * 1024 * 1024;
@@ -17,6 +17,7 @@ export async function* labelledXlsx(header: readonly string[], batches: AsyncIte
   const source = batches[Symbol.asyncIterator]();
   // The first batch before anything is written: an input failing before then is still a 4xx.
   const first = await source.next();
+  const { default: ExcelJS } = await loadExcel();
   const out = new PassThrough({ highWaterMark: HIGH_WATER });
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false, useStyles: false });
   const sheet = workbook.addWorksheet('labelled');
