@@ -119,6 +119,20 @@ describe('waiting, cancelling, deleting', () => {
   });
 });
 
+describe('keys', () => {
+  it('a job is seen only with the key that created it (or an admin key)', async () => {
+    const [a, b, admin] = ['jobs-key-a-0123456789', 'jobs-key-b-0123456789', 'jobs-admin-0123456789'];
+    const srv = await serve(dataDir(), { auth: { apiKeys: [a, b], adminKeys: [admin] } });
+    const res = await send(`${srv.url}/jobs`, { headers: { 'content-type': 'text/csv', authorization: `Bearer ${a}` }, body: CSV });
+    const { id } = res.json as unknown as Job;
+    const get = (key: string) => send(`${srv.url}/jobs/${id}`, { method: 'GET', headers: { authorization: `Bearer ${key}` } });
+    expect((await get(a)).status).toBe(200);
+    expect((await get(b)).json).toMatchObject({ code: 'JOB_NOT_FOUND' });
+    expect((await get(admin)).status).toBe(200);
+    expect((await send(`${srv.url}/jobs/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${b}` } })).status).toBe(404);
+  });
+});
+
 describe('jobs survive a restart', () => {
   let fake: FakeOpenAI;
   afterEach(async () => fake?.close());
