@@ -40,18 +40,24 @@ export const MultipartInvalid = define('MULTIPART_INVALID', 400, 'multipart/form
 export const JsonInvalid = define('JSON_INVALID', 400, 'an application/json body that is empty, not a JSON array of objects (or objects one after another), or not valid JSON (named: item and line); an empty application/x-ndjson body');
 export const ContentEncodingInvalid = define('CONTENT_ENCODING_INVALID', 400, 'a body that is not the Content-Encoding it claims (corrupt or truncated gzip, deflate or br)');
 export const QueryInvalid = define('QUERY_INVALID', 400, 'a query parameter with a value it cannot take: `field` or `source` empty, repeated, or sent with a CSV body; `explain` other than true, false, 1, 0');
+export const XlsxInvalid = define('XLSX_INVALID', 400, 'an .xlsx upload that is not a readable spreadsheet (not a zip, no worksheet)');
+export const SheetNotFound = define('SHEET_NOT_FOUND', 400, '`?sheet=` names a worksheet the spreadsheet does not have (the message lists those it has)');
 export const RequestInvalid = define('REQUEST_INVALID', 400, 'bytes on the connection that are not HTTP (e.g. a body longer than its Content-Length)');
 // Keys.
 export const ApiKeyRequired = define('API_KEY_REQUIRED', 401, 'no `Authorization: Bearer <key>` where a key is needed');
 export const ApiKeyInvalid = define('API_KEY_INVALID', 403, 'a key that is not configured (or not an admin key on /admin)');
 export const AdminDisabled = define('ADMIN_DISABLED', 404, 'admin endpoints without any auth.adminKeys');
+// Jobs.
+export const JobNotFound = define('JOB_NOT_FOUND', 404, 'no job with this id (never created, expired after jobs.ttlHours, deleted, or another key\'s)');
+export const JobNotDone = define('JOB_NOT_DONE', 409, 'the job\'s result was asked for while it is queued or running, or after it failed or was cancelled (the message says which)');
 // Transport.
 export const RequestTimeout = define('REQUEST_TIMEOUT', 408, 'the headers or the body did not arrive within server.headersTimeoutMs / server.requestTimeoutMs');
 export const UploadTooLarge = define('UPLOAD_TOO_LARGE', 413, 'the upload is larger than server.maxUploadBytes');
-export const UnsupportedMediaType = define('UNSUPPORTED_MEDIA_TYPE', 415, 'a content type other than multipart/form-data, text/csv, application/json or application/x-ndjson');
+export const UnsupportedMediaType = define('UNSUPPORTED_MEDIA_TYPE', 415, 'a content type other than multipart/form-data, text/csv, application/json, application/x-ndjson or the xlsx type');
 export const UnsupportedContentEncoding = define('UNSUPPORTED_CONTENT_ENCODING', 415, 'a Content-Encoding other than gzip, x-gzip, deflate or br (or more than one)');
 export const UnsupportedCharset = define('UNSUPPORTED_CHARSET', 415, 'a `charset` parameter naming an encoding the service cannot decode');
 export const ReloadInvalid = define('RELOAD_INVALID', 422, 'the regex rules, mask rules, header patterns, label definitions or the head on disk are invalid; the old ones still serve');
+export const UpgradeRequired = define('UPGRADE_REQUIRED', 426, 'GET /ws/logs as plain HTTP, without a WebSocket upgrade');
 export const RateLimited = define('RATE_LIMITED', 429, 'over rateLimit.max requests, or auth.maxFailures failed authentications, in the window');
 export const HeadersTooLarge = define('HEADERS_TOO_LARGE', 431, 'request headers larger than Node accepts');
 export const ReloadFailed = define('RELOAD_FAILED', 500, 'building the new pipeline failed; the old one still serves');

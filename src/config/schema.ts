@@ -202,6 +202,26 @@ const modelsSchema = z.object({
   mirror: z.string().optional().meta({ env: 'LOGSIFT_MODEL_MIRROR' }),
 });
 
+const dataSchema = z.object({
+  /** Folder for the service's files: jobs under `<dir>/jobs/`. Relative paths are from the project root. */
+  dir: z.string().default('var').meta({ env: 'LOGSIFT_DATA_DIR' }),
+});
+
+const jobsSchema = z.object({
+  /** Jobs (POST /jobs) classified at the same time; the others wait, queued, in order. */
+  concurrency: positiveInt.default(1).meta({ env: 'LOGSIFT_JOBS_CONCURRENCY' }),
+  /** A finished, failed or cancelled job (its record and files) is deleted this many hours after it ended. */
+  ttlHours: z.coerce.number().positive().default(24).meta({ env: 'LOGSIFT_JOBS_TTL_HOURS' }),
+});
+
+const liveSchema = z.object({
+  /**
+   * Frames of one WebSocket (GET /ws/logs) received and not yet answered, at most: past it the
+   * server stops reading that socket until its answers have been sent (a slow reader's backpressure).
+   */
+  maxInFlight: positiveInt.default(1024).meta({ env: 'LOGSIFT_WS_MAX_IN_FLIGHT' }),
+});
+
 export const configSchema = z.object({
   server: serverSchema.default(serverSchema.parse({})),
   pipeline: pipelineSchema.default(pipelineSchema.parse({})),
@@ -215,6 +235,9 @@ export const configSchema = z.object({
   rateLimit: rateLimitSchema.default(rateLimitSchema.parse({})),
   cors: corsSchema.default(corsSchema.parse({})),
   metrics: metricsSchema.default(metricsSchema.parse({})),
+  data: dataSchema.default(dataSchema.parse({})),
+  jobs: jobsSchema.default(jobsSchema.parse({})),
+  live: liveSchema.default(liveSchema.parse({})),
 });
 
 export type Config = z.infer<typeof configSchema>;

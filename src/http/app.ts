@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
 import { buildPipeline, type BuiltPipeline } from '../pipeline/build.js';
@@ -14,8 +15,20 @@ import { RequestLogController, redactUrl } from './plugins/request-log.js';
 import { adminRoutes } from './routes/admin.js';
 import { classifyRoutes } from './routes/classify.js';
 import { healthRoutes } from './routes/health.js';
+import { jobRoutes } from './routes/jobs.js';
+import { liveRoutes, newLiveStats, type LiveStats } from './routes/live.js';
+import { JobManager } from './jobs/manager.js';
+import { join } from 'node:path';
+import { resolvePath } from '../config/index.js';
+import { labelOptions, type ClassifyRouteOptions } from './routes/classify.js';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** The jobs of POST /jobs (http/jobs/manager.ts). */
+    jobs: JobManager;
+    /** What the WebSocket streams (GET /ws/logs) are doing. */
+    liveStats: LiveStats;
+  }
   interface FastifyRequest {
     /** The message of a 4xx answer, for the request's log line. */
     clientError?: string;
@@ -78,12 +91,17 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log, re
   await app.register(classifierPlugin, { build: () => buildPipeline(config, { observer }), observer, initial: pipeline, reloadOnSighup });
   await app.register(connectionFaultsPlugin);
   await app.register(protectionPlugin, { config, observer });
+  // @fastify/websocket at the root and before auth: its onRequest hook marks an upgrade request so
+  // that a refused one (401, 403, 429, or an upgrade to an HTTP-only path) has its socket closed
+  // after the answer; registered inside the route's plugin, auth's hook would run first and the
+  // refused sockets stay open.
+  await app.register(websocket, { options: { maxPayload: server.maxRecordBytes } });
   await app.register(authPlugin, config.auth);
 
   await app.register(consolePlugin);
   await app.register(healthRoutes);
   await app.register(adminRoutes);
-  await app.register(classifyRoutes, {
+  const classifyOptions: ClassifyRouteOptions = {
     batchSize: config.pipeline.batchSize,
     maxUploadBytes: server.maxUploadBytes,
     maxRows: server.maxRows,
@@ -93,6 +111,31 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log, re
     neutraliseFormulas: server.neutraliseFormulas,
     explainMaxTemplates: config.pipeline.explainMaxTemplates,
     observer,
+  };
+  await app.register(classifyRoutes, classifyOptions);
+
+  const jobs = new JobManager({
+    root: join(resolvePath(config.data.dir), 'jobs'),
+    concurrency: config.jobs.concurrency,
+    ttlMs: config.jobs.ttlHours * 3_600_000,
+    label: labelOptions(classifyOptions),
+    acquire: () => app.classifier.acquire(),
+    log: app.log,
+  });
+  app.decorate('jobs', jobs);
+  await jobs.start();
+  app.addHook('onClose', async () => jobs.close());
+  await app.register(jobRoutes, { jobs, maxUploadBytes: server.maxUploadBytes });
+
+  const liveStats = newLiveStats();
+  app.decorate('liveStats', liveStats);
+  await app.register(liveRoutes, {
+    batchSize: config.pipeline.batchSize,
+    maxInFlight: config.live.maxInFlight,
+    maxColumns: server.maxColumns,
+    maxMessageChars: server.maxMessageChars,
+    observer,
+    stats: liveStats,
   });
   return app;
 }

@@ -22,6 +22,8 @@ export const ROUTE_ERRORS: Readonly<Record<string, readonly string[]>> = {
     'TOO_MANY_FILES',
     'MULTIPART_INVALID',
     'JSON_INVALID',
+    'XLSX_INVALID',
+    'SHEET_NOT_FOUND',
     'CONTENT_ENCODING_INVALID',
     'QUERY_INVALID',
     'REQUEST_INVALID',
@@ -47,6 +49,8 @@ export const ROUTE_ERRORS: Readonly<Record<string, readonly string[]>> = {
     'TOO_MANY_FILES',
     'MULTIPART_INVALID',
     'JSON_INVALID',
+    'XLSX_INVALID',
+    'SHEET_NOT_FOUND',
     'CONTENT_ENCODING_INVALID',
     'QUERY_INVALID',
     'REQUEST_INVALID',
@@ -62,7 +66,30 @@ export const ROUTE_ERRORS: Readonly<Record<string, readonly string[]>> = {
     'NOT_READY',
     'OVERLOADED',
   ],
-
+  'POST /jobs': [
+    'CSV_EMPTY',
+    'NO_FILE',
+    'TOO_MANY_FILES',
+    'MULTIPART_INVALID',
+    'JSON_INVALID',
+    'XLSX_INVALID',
+    'CONTENT_ENCODING_INVALID',
+    'QUERY_INVALID',
+    'REQUEST_INVALID',
+    'API_KEY_REQUIRED',
+    'API_KEY_INVALID',
+    'REQUEST_TIMEOUT',
+    'UPLOAD_TOO_LARGE',
+    'UNSUPPORTED_MEDIA_TYPE',
+    'UNSUPPORTED_CONTENT_ENCODING',
+    'UNSUPPORTED_CHARSET',
+    'RATE_LIMITED',
+    'OVERLOADED',
+  ],
+  'GET /jobs/{id}': ['API_KEY_REQUIRED', 'API_KEY_INVALID', 'JOB_NOT_FOUND', 'RATE_LIMITED'],
+  'GET /jobs/{id}/result': ['API_KEY_REQUIRED', 'API_KEY_INVALID', 'JOB_NOT_FOUND', 'JOB_NOT_DONE', 'RATE_LIMITED'],
+  'DELETE /jobs/{id}': ['API_KEY_REQUIRED', 'API_KEY_INVALID', 'JOB_NOT_FOUND', 'RATE_LIMITED'],
+  'GET /ws/logs': ['QUERY_INVALID', 'API_KEY_REQUIRED', 'API_KEY_INVALID', 'UPGRADE_REQUIRED', 'RATE_LIMITED', 'OVERLOADED'],
   'POST /admin/reload': ['API_KEY_REQUIRED', 'API_KEY_INVALID', 'ADMIN_DISABLED', 'RELOAD_INVALID', 'RATE_LIMITED', 'RELOAD_FAILED', 'OVERLOADED'],
   'GET /metrics': ['API_KEY_REQUIRED', 'API_KEY_INVALID', 'RATE_LIMITED'],
 };
@@ -123,9 +150,9 @@ function translate(error: FastifyError): Error {
 
 async function errors(app: FastifyInstance): Promise<void> {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' && request.routeOptions.url === '/classify') {
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' && (request.routeOptions.url === '/classify' || request.routeOptions.url === '/jobs')) {
       const type = request.headers['content-type'] ?? '(none)';
-      return reply.send(new UnsupportedMediaType(`content type ${type} is not accepted: send multipart/form-data with a "file" field, a text/csv body, an application/json array of objects, or application/x-ndjson`));
+      return reply.send(new UnsupportedMediaType(`content type ${type} is not accepted: send multipart/form-data with a "file" field, a text/csv body, an application/json array of objects, application/x-ndjson, or an .xlsx file`));
     }
     // Plugins may throw plain objects carrying a status (@fastify/rate-limit's errorResponseBuilder).
     if (!(error instanceof Error) && typeof (error as { statusCode?: unknown }).statusCode === 'number') {

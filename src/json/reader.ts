@@ -64,6 +64,36 @@ function describeValue(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
+export type ObjectRowOptions = Pick<JsonReadOptions, 'maxColumns' | 'messageField' | 'defaultSource'>;
+
+/**
+ * One parsed record as a row: the line from its message field and its source, or the reason it
+ * cannot be used (in place, its fields kept where it is an object). `at` names it in the reason
+ * (`line 3`, `item 2 (line 3)`, `frame 7`). For every reader of JSON records (also the WebSocket stream's frames).
+ */
+export function objectRow(value: unknown, text: string, line: number, at: string, options: ObjectRowOptions): JsonRow {
+  const { maxColumns, messageField, defaultSource = '' } = options;
+  const fail = (reason: string, cells?: JsonCells): JsonRow => ({ line, cells, error: `${at}: ${reason}` });
+  const preview = (t: string) => JSON.stringify(t.length > 200 ? `${t.slice(0, 200)}…` : t);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(`not a JSON object but ${describeValue(value)}: ${preview(text)}`);
+  const object = value as Record<string, unknown>;
+  const fields = Object.keys(object).length;
+  if (fields > maxColumns) return fail(`object with ${fields} fields, over the limit of ${maxColumns} fields per record (server.maxColumns); not read`);
+  const cells: JsonCells = { text, value: object };
+  const name = messageField ?? MESSAGE_FIELDS.find((n) => Object.hasOwn(object, n));
+  if (name === undefined || !Object.hasOwn(object, name)) {
+    return fail(messageField ? `no "${messageField}" field (named by ?field=)` : 'no "log_message" or "message" field (name the field holding the line with ?field=…)', cells);
+  }
+  const message = object[name];
+  if (typeof message !== 'string') return fail(`the "${name}" field is ${describeValue(message)}, not a string`, cells);
+  let source = defaultSource;
+  if (Object.hasOwn(object, 'source')) {
+    if (typeof object.source !== 'string') return fail(`the "source" field is ${describeValue(object.source)}, not a string`, cells);
+    source = object.source;
+  }
+  return { line, cells, record: { source: source.trim(), message: message.trim() } };
+}
+
 /**
  * The rows of a JSON or NDJSON body, in runs (the records completed by each chunk read).
  *
@@ -72,7 +102,7 @@ function describeValue(v: unknown): string {
  * abort's reason.
  */
 export async function* jsonRows(input: Readable, options: JsonReadOptions, cut?: AbortSignal): AsyncGenerator<JsonRow[]> {
-  const { format, maxRecordBytes, maxColumns, messageField, defaultSource = '' } = options;
+  const { format, maxRecordBytes } = options;
   const framer = new JsonFramer(format, maxRecordBytes);
   let failure: Error | undefined;
   const onError = (err: Error) => (failure ??= err);
@@ -94,23 +124,7 @@ export async function* jsonRows(input: Readable, options: JsonReadOptions, cut?:
       if (format === 'json') throw new JsonInvalid(`not valid JSON at ${at}: ${(err as Error).message}`);
       return fail(`not valid JSON (${(err as Error).message}): ${preview(f.text)}`);
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(`not a JSON object but ${describeValue(value)}: ${preview(f.text)}`);
-    const object = value as Record<string, unknown>;
-    const fields = Object.keys(object).length;
-    if (fields > maxColumns) return fail(`object with ${fields} fields, over the limit of ${maxColumns} fields per record (server.maxColumns); not read`);
-    const cells: JsonCells = { text: f.text, value: object };
-    const name = messageField ?? MESSAGE_FIELDS.find((n) => Object.hasOwn(object, n));
-    if (name === undefined || !Object.hasOwn(object, name)) {
-      return fail(messageField ? `no "${messageField}" field (named by ?field=)` : 'no "log_message" or "message" field (name the field holding the line with ?field=…)', cells);
-    }
-    const message = object[name];
-    if (typeof message !== 'string') return fail(`the "${name}" field is ${describeValue(message)}, not a string`, cells);
-    let source = defaultSource;
-    if (Object.hasOwn(object, 'source')) {
-      if (typeof object.source !== 'string') return fail(`the "source" field is ${describeValue(object.source)}, not a string`, cells);
-      source = object.source;
-    }
-    return { line: f.line, cells, record: { source: source.trim(), message: message.trim() } };
+    return objectRow(value, f.text, f.line, at, options);
   };
 
   try {

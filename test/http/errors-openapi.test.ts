@@ -48,9 +48,10 @@ function servedRoutes(srv: TestServer): string[] {
     const depth = [...m[1]].length / 4;
     const path = (depth > 0 ? prefixes[depth - 1] : '') + m[2];
     prefixes[depth] = path;
+    // OpenAPI writes a parameter as {id} where Fastify writes :id.
     // Pages, not API: Swagger UI, and the web console's page and built files (src/http/plugins/console.ts).
     if (path.startsWith('/docs') || path === '/' || path === '/index.html' || path.startsWith('/assets/')) continue;
-    for (const method of m[3].split(', ')) if (/^[A-Z]+$/.test(method) && method !== 'HEAD' && method !== 'OPTIONS') out.add(`${method} ${path}`);
+    for (const method of m[3].split(', ')) if (/^[A-Z]+$/.test(method) && method !== 'HEAD' && method !== 'OPTIONS') out.add(`${method} ${path.replace(/:(\w+)/g, '{$1}')}`);
   }
   return [...out].sort();
 }
@@ -58,17 +59,23 @@ function servedRoutes(srv: TestServer): string[] {
 describe('the OpenAPI document is generated from the routes', () => {
   it('lists every route the server answers (so a new route cannot be left out)', () => {
     const routes = servedRoutes(servers[0]);
-    expect(routes).toEqual(expect.arrayContaining(['GET /healthz', 'GET /metrics', 'GET /readyz', 'POST /admin/reload', 'POST /classify']));
+    expect(routes).toEqual(
+      expect.arrayContaining(['GET /healthz', 'GET /metrics', 'GET /readyz', 'POST /admin/reload', 'POST /classify', 'POST /jobs', 'GET /jobs/{id}', 'GET /jobs/{id}/result', 'DELETE /jobs/{id}', 'GET /ws/logs']),
+    );
     const documentedRoutes = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
     expect(documentedRoutes.sort()).toEqual(routes);
   });
 
-  it('documents /classify\'s four body types, its three answers, ?field=, ?source=, ?explain= and Content-Encoding', () => {
+  it('documents /classify\'s five body types, its four answers, ?field=, ?source=, ?sheet=, ?explain=, Content-Encoding and Accept', () => {
     type Op = { requestBody: { content: Record<string, unknown> }; responses: Record<string, { content?: Record<string, unknown> }>; parameters: { in: string; name: string }[] };
     const classify = (doc as unknown as { paths: Record<string, { post: Op }> }).paths['/classify'].post;
-    expect(Object.keys(classify.requestBody.content).sort()).toEqual(['application/json', 'application/x-ndjson', 'multipart/form-data', 'text/csv']);
-    expect(Object.keys(classify.responses['200'].content ?? {}).sort()).toEqual(['application/json', 'application/x-ndjson', 'text/csv']);
-    expect(classify.parameters.map((p) => `${p.in} ${p.name}`).sort()).toEqual(['header content-encoding', 'query explain', 'query field', 'query source']);
+    const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    expect(Object.keys(classify.requestBody.content).sort()).toEqual(['application/json', XLSX, 'application/x-ndjson', 'multipart/form-data', 'text/csv']);
+    expect(Object.keys(classify.responses['200'].content ?? {}).sort()).toEqual(['application/json', XLSX, 'application/x-ndjson', 'text/csv']);
+    expect(classify.parameters.map((p) => `${p.in} ${p.name}`).sort()).toEqual(['header accept', 'header content-encoding', 'query explain', 'query field', 'query sheet', 'query source']);
+    // POST /jobs takes the same bodies.
+    const jobs = (doc as unknown as { paths: Record<string, { post: Op }> }).paths['/jobs'].post;
+    expect(Object.keys(jobs.requestBody.content).sort()).toEqual(Object.keys(classify.requestBody.content).sort());
   });
 });
 

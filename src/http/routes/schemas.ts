@@ -8,6 +8,8 @@ import type { FastifySchema } from 'fastify';
 import { EXPLAIN_COLUMNS, OUTPUT_COLUMNS } from '../../csv/writer.js';
 import { errorResponses } from '../errors.js';
 
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
 const labelledObject = {
   type: 'object',
   additionalProperties: true,
@@ -18,6 +20,8 @@ const labelledObject = {
     confidence: { type: 'number', minimum: 0, maximum: 1 },
   },
 };
+
+const CONTENT_ENCODING_HEADER = { type: 'string', enum: ['gzip', 'x-gzip', 'deflate', 'br', 'identity'], description: 'a compressed body (one coding); others: 415 UNSUPPORTED_CONTENT_ENCODING' };
 
 export const classifySchema: FastifySchema = {
   summary: 'Label every log line of a CSV, a JSON array of objects, or NDJSON',
@@ -44,6 +48,7 @@ export const classifySchema: FastifySchema = {
     properties: {
       field: { type: 'string', minLength: 1, maxLength: 200, description: 'JSON/NDJSON only: the field holding the log line (e.g. `log`, `msg`, `body`); default `log_message`, else `message`', example: 'log' },
       source: { type: 'string', description: 'JSON/NDJSON only: the source of objects without a `source` field; default empty', example: 'nginx' },
+      sheet: { type: 'string', minLength: 1, maxLength: 100, description: 'xlsx only: the worksheet to read; default the first', example: 'Logs' },
       explain: {
         type: 'boolean',
         default: false,
@@ -58,7 +63,8 @@ export const classifySchema: FastifySchema = {
   headers: {
     type: 'object',
     properties: {
-      'content-encoding': { type: 'string', enum: ['gzip', 'x-gzip', 'deflate', 'br', 'identity'], description: 'a compressed body (one coding); others: 415 UNSUPPORTED_CONTENT_ENCODING' },
+      'content-encoding': CONTENT_ENCODING_HEADER,
+      accept: { type: 'string', description: `\`${XLSX}\` answers an xlsx upload as .xlsx (default: CSV)` },
     },
   },
   body: {
@@ -79,6 +85,15 @@ export const classifySchema: FastifySchema = {
           description: 'An array of objects (Vector `codec: json`, Fluent Bit `format json`), or objects one after another (Fluent Bit `json_stream`).',
           items: { type: 'object', additionalProperties: true, properties: { source: { type: 'string' }, log_message: { type: 'string' }, message: { type: 'string' } } },
           example: [{ source: 'BillingSystem', log_message: 'User 12345 logged in.', host: 'web-1' }],
+        },
+      },
+      [XLSX]: {
+        schema: {
+          type: 'string',
+          format: 'binary',
+          description:
+            'An Excel workbook (also as a multipart file named *.xlsx or typed so): the first worksheet, or `?sheet=`; its first row is the header, as for CSV. ' +
+            'Read streaming; server.maxUploadBytes bounds the file and its decompressed size (a zip bomb: 413 UPLOAD_TOO_LARGE).',
         },
       },
       'application/x-ndjson': {
@@ -123,6 +138,7 @@ export const classifySchema: FastifySchema = {
             example: '{"source":"BillingSystem","log_message":"User 12345 logged in.","target_label":"User Action","label_stage":"regex","confidence":1}\n',
           },
         },
+        [XLSX]: { schema: { type: 'string', format: 'binary', description: 'An xlsx upload asked with `Accept: ' + XLSX + '`: one worksheet `labelled`, the columns as in CSV.' } },
       },
     },
     ...errorResponses('POST /classify'),
@@ -163,7 +179,8 @@ export const discoverSchema: FastifySchema = {
       min_confidence: { type: 'number', minimum: 0, maximum: 1, default: 0.9, description: "the pipeline's confidence a template's label needs for a rule" },
     },
   },
-  headers: classifySchema.headers,
+  // The answer is JSON whatever the upload: no Accept to choose.
+  headers: { type: 'object', properties: { 'content-encoding': CONTENT_ENCODING_HEADER } },
   body: {
     content: {
       'multipart/form-data': (classifySchema.body as { content: Record<string, unknown> }).content['multipart/form-data'],
@@ -290,5 +307,114 @@ export const metricsSchema: FastifySchema = {
   response: {
     200: { description: 'Prometheus text exposition', content: { 'text/plain': { schema: { type: 'string' } } } },
     ...errorResponses('GET /metrics'),
+  },
+};
+
+const jobView = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    status: { type: 'string', enum: ['queued', 'running', 'done', 'failed', 'cancelled'] },
+    format: { type: 'string', enum: ['csv', 'json', 'ndjson', 'xlsx'], description: 'the upload\'s format' },
+    answer: { type: 'string', enum: ['csv', 'json', 'ndjson', 'xlsx'], description: 'the result\'s format (as /classify would have answered)' },
+    inputBytes: { type: 'integer', description: 'bytes spooled (decompressed, as UTF-8)' },
+    rows: { type: 'integer', description: 'rows labelled so far' },
+    labels: { type: 'object', additionalProperties: { type: 'integer' }, description: 'rows by label (error rows not counted)' },
+    stages: { type: 'object', additionalProperties: { type: 'integer' }, description: 'rows by deciding stage, `error` included' },
+    attempts: { type: 'integer', description: 'runs started: more than 1 when a restart interrupted it and it was resumed' },
+    timings: {
+      type: 'object',
+      properties: {
+        createdAt: { type: 'string', format: 'date-time' },
+        startedAt: { type: 'string', format: 'date-time' },
+        finishedAt: { type: 'string', format: 'date-time' },
+        queuedMs: { type: 'integer' },
+        runningMs: { type: 'integer' },
+      },
+    },
+    error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, description: 'why it failed: the code /classify would have answered (CSV_MISSING_COLUMN, …), or INPUT_LOST / OUTPUT_LOST / INTERNAL' },
+    note: { type: 'string', description: 'e.g. that a restart interrupted it and it was resumed' },
+    result: { type: 'string', description: 'where its result is, once done' },
+  },
+};
+
+const jobParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', description: 'the id POST /jobs answered' } } };
+
+export const jobSubmitSchema: FastifySchema = {
+  summary: 'Start a job: the same bodies as /classify, spooled to disk, classified in the background',
+  tags: ['jobs'],
+  description:
+    'For large files. The upload is spooled to disk (`<data.dir>/jobs/<id>/`) as it arrives and answered 202 with the job at once, ' +
+    'with `Location: /jobs/{id}`; at most jobs.concurrency jobs run at a time, the others wait queued. Same body types, query parameters, ' +
+    'Content-Encoding and limits as /classify (a body that breaks a limit while it is received is refused here: 413, 400); errors of the ' +
+    'content (a header without `source`) fail the job, saying why. Jobs survive a restart (an interrupted one is run again from its input) ' +
+    'and are deleted jobs.ttlHours after they end.',
+  querystring: classifySchema.querystring,
+  // The answer is JSON whatever the upload: no Accept to choose.
+  headers: { type: 'object', properties: { 'content-encoding': CONTENT_ENCODING_HEADER } },
+  body: classifySchema.body,
+  response: {
+    202: { description: 'Queued; `Location` names the job', ...jobView },
+    ...errorResponses('POST /jobs'),
+  },
+};
+
+export const jobStatusSchema: FastifySchema = {
+  summary: 'A job\'s status, rows done, counts by label and stage, timings',
+  tags: ['jobs'],
+  params: jobParams,
+  response: { 200: { description: 'the job', ...jobView }, ...errorResponses('GET /jobs/{id}') },
+};
+
+export const jobResultSchema: FastifySchema = {
+  summary: 'A done job\'s labelled file (409 before)',
+  tags: ['jobs'],
+  params: jobParams,
+  response: {
+    200: {
+      description: 'The labelled file, as /classify would have answered the upload.',
+      content: {
+        'text/csv': { schema: { type: 'string' } },
+        'application/json': { schema: { type: 'array', items: labelledObject } },
+        'application/x-ndjson': { schema: { type: 'string' } },
+        [XLSX]: { schema: { type: 'string', format: 'binary' } },
+      },
+    },
+    ...errorResponses('GET /jobs/{id}/result'),
+  },
+};
+
+export const jobCancelSchema: FastifySchema = {
+  summary: 'Cancel a queued or running job (its files deleted, its status kept as cancelled until it expires), or delete an ended one',
+  tags: ['jobs'],
+  params: jobParams,
+  response: {
+    200: { description: 'Cancelled: the job as it was left', ...jobView },
+    204: { description: 'Deleted (it had ended): its record and files are gone', type: 'null' },
+    ...errorResponses('DELETE /jobs/{id}'),
+  },
+};
+
+export const liveSchema: FastifySchema = {
+  summary: 'A WebSocket for live log lines: one labelled JSON object back per frame, in order',
+  tags: ['classify'],
+  description:
+    'Upgrade with `Connection: Upgrade`, `Upgrade: websocket` (and `Authorization: Bearer <key>` when keys are configured). ' +
+    'Send text frames: one log line each, or a JSON object as on /classify (`log_message` or `message`, `source`; `?field=`, `?source=` as for NDJSON). ' +
+    'Each frame is answered, in order, with a JSON object: the input\'s fields (a plain line as `log_message`) plus target_label, label_stage, confidence; ' +
+    'a frame that cannot be used (binary, an object without the message field) with `label_stage` `error` and the reason. Frames that arrive together are ' +
+    'classified together. At most live.maxInFlight frames are held unanswered: past that the server stops reading until the client has read its answers. ' +
+    'A frame over server.maxRecordBytes closes the socket (1009); 1013 while the models are loading.',
+  querystring: {
+    type: 'object',
+    properties: {
+      field: { type: 'string', minLength: 1, description: 'the field of a JSON frame holding the line' },
+      source: { type: 'string', description: 'the source of lines and objects without one' },
+    },
+  },
+  response: {
+    101: { description: 'Switching Protocols: the WebSocket is open', type: 'null' },
+    ...errorResponses('GET /ws/logs'),
   },
 };
