@@ -10,10 +10,12 @@ import { clientErrorHandler, connectionFaultsPlugin } from './plugins/connection
 import { docsPlugin } from './plugins/docs.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { protectionPlugin } from './plugins/protection.js';
+import { templatesPlugin } from './plugins/templates.js';
 import { RequestLogController, redactUrl } from './plugins/request-log.js';
 import { adminRoutes } from './routes/admin.js';
 import { classifyRoutes } from './routes/classify.js';
 import { healthRoutes } from './routes/health.js';
+import { templateRoutes } from './routes/templates.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -79,6 +81,7 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log, re
   await app.register(connectionFaultsPlugin);
   await app.register(protectionPlugin, { config, observer });
   await app.register(authPlugin, config.auth);
+  await app.register(templatesPlugin, { config, observer });
 
   await app.register(consolePlugin);
   await app.register(healthRoutes);
@@ -93,6 +96,8 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log, re
     neutraliseFormulas: server.neutraliseFormulas,
     explainMaxTemplates: config.pipeline.explainMaxTemplates,
     observer,
+    templates: app.templates?.tracker,
   });
+  await app.register(templateRoutes);
   return app;
 }

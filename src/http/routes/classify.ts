@@ -7,6 +7,7 @@ import { labelledCsv } from '../../csv/writer.js';
 import { TemplateMiner } from '../../lines/templates.js';
 import { jsonRows, type JsonFormat } from '../../json/reader.js';
 import { labelledJson, labelledNdjson } from '../../json/writer.js';
+import type { TemplateTracker } from '../../pipeline/pipeline.js';
 import { newRunStats, runRows, type RunOptions, type RunStats } from '../../pipeline/run.js';
 import { CsvEmpty, JsonInvalid, MultipartInvalid, NoFile, NotReady, QueryInvalid, TooManyFiles, UploadTooLarge, hasStatus } from '../../errors.js';
 import { chain, contentCoding, decodedBody, type ContentCoding } from '../body.js';
@@ -28,6 +29,8 @@ export interface ClassifyRouteOptions {
   readonly explainMaxTemplates?: number;
   /** Told about every output row and a row limit reached (metrics). */
   readonly observer?: ServiceObserver;
+  /** The template store's tracker (counts templates, applies users' labels); unset when the store is off. */
+  readonly templates?: TemplateTracker;
 }
 
 declare module 'fastify' {
@@ -224,6 +227,8 @@ export async function classifyRoutes(app: FastifyInstance, opts: ClassifyRouteOp
       stats,
       // One miner per request: a template's text is made of this request's lines only.
       explain: explain ? new TemplateMiner({ maxTemplates: opts.explainMaxTemplates }) : undefined,
+      // The service's long-lived miner and store: every row, explained or not (src/templates/).
+      templates: opts.templates,
       // A cut that came after the reader had already finished (bytes past the Content-Length).
       inputFault: () => (cut.signal.aborted ? (cut.signal.reason as Error) : undefined),
       breakReason: (err, n) =>
