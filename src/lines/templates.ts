@@ -458,7 +458,12 @@ export class TemplateMiner {
    */
   private mergeByCommonConstants(candidates: readonly Template[], tokens: readonly Token[]): MinedTemplate | undefined {
     let lineConstants = 0;
-    for (const tok of tokens) if (!tok.variable) lineConstants++;
+    const words = new Set<string>();
+    for (const tok of tokens) {
+      if (tok.variable) continue;
+      lineConstants++;
+      words.add(tok.text);
+    }
     if (lineConstants === 0) return undefined;
     let best: Template | undefined;
     let bestPairs: [number, number][] = [];
@@ -467,6 +472,11 @@ export class TemplateMiner {
       // Not enough constants on one side to reach the threshold: skip the table.
       const longer = Math.max(t.constants, lineConstants);
       if (Math.min(t.constants, lineConstants) < this.gapSimilarity * longer) continue;
+      // Nor when the template's constants that occur in the line at all (a bound on the common
+      // subsequence) could not reach it, or beat the best so far: a bucket may hold thousands.
+      let bound = 0;
+      for (const slot of t.slots) if (slot !== null && words.has(slot)) bound++;
+      if (bound < this.gapSimilarity * longer || bound <= bestPairs.length) continue;
       const pairs = commonConstants(t.slots, tokens);
       if (pairs.length >= this.gapSimilarity * longer && pairs.length > bestPairs.length && stretchesHoldParameters(t.slots, tokens, pairs)) {
         best = t;
