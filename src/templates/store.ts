@@ -197,14 +197,18 @@ export class TemplateStore {
         let existing = s.get.get(d.id);
         let known = existing !== undefined;
         // A template that generalised: the rows of the ids it replaced are folded into it.
-        let carried: Pick<Row, 'count' | 'first_seen' | 'override_label' | 'override_by' | 'override_at'> & { sources: string[] } | undefined;
+        let carried: Pick<Row, 'count' | 'first_seen' | 'example' | 'example_source' | 'override_label' | 'override_by' | 'override_at'> & { sources: string[] } | undefined;
         for (const old of d.replaces ?? []) {
           if (old === d.id) continue;
           const row = s.get.get(old);
           if (!row) continue;
           known = true;
           s.remove.run(old);
+          const earlier = !carried || row.first_seen < carried.first_seen;
           carried = {
+            // The example of the earliest: the template's first line stays its example.
+            example: earlier ? row.example : carried!.example,
+            example_source: earlier ? row.example_source : carried!.example_source,
             count: (carried?.count ?? 0) + row.count,
             first_seen: Math.min(carried?.first_seen ?? Infinity, row.first_seen),
             sources: [...(carried?.sources ?? []), ...(JSON.parse(row.sources) as string[])],
@@ -222,8 +226,8 @@ export class TemplateStore {
           first_seen: Math.min(d.firstSeen, carried?.first_seen ?? Infinity),
           last_seen: d.lastSeen,
           sources: JSON.stringify([...sources]),
-          example: d.example?.message ?? '',
-          example_source: d.example?.source ?? '',
+          example: carried?.example ?? d.example?.message ?? '',
+          example_source: carried?.example_source ?? d.example?.source ?? '',
           label: d.decided?.label ?? null,
           stage: d.decided?.stage ?? null,
           confidence: d.decided?.confidence ?? null,

@@ -59,13 +59,19 @@ describe('the template store', () => {
   it('counts templates across requests, takes overrides at once, and keeps them (and the counts) over a restart', async () => {
     const dir = tempDir();
     let srv = await start(dir);
-    const first = await postCsv(srv.url, csv([['db-1', CLOSED('alpha')], ['db-2', CLOSED('beta')], ['db-1', CLOSED('gamma')], ['web', 'User 12345 logged in.']]));
+    const first = await postCsv(srv.url, csv([['db-1', CLOSED('alpha')], ['web', 'User 12345 logged in.']]));
     expect(first.status).toBe(200);
     const before = await labelsOf(first);
+    // Stored (a GET writes what was gathered) under its first, specific text.
+    expect((await byText(srv, CLOSED('alpha')))?.count).toBe(1);
+    await postCsv(srv.url, csv([['db-2', CLOSED('beta')], ['db-1', CLOSED('gamma')]]));
     const t = (await byText(srv, CLOSED_TEMPLATE))!;
     expect(t).toBeDefined();
-    // The generalised template holds the lines its more specific first texts had (alpha, beta).
+    // The generalised template holds the lines its more specific first texts had (alpha, stored
+    // already; beta, not yet), and they are gone.
     expect(t.count).toBe(3);
+    expect(await byText(srv, CLOSED('alpha'))).toBeUndefined();
+    expect((await list(srv)).templates.filter((x) => x.template.startsWith('Replication'))).toHaveLength(1);
     expect(t.sources.sort()).toEqual(['db-1', 'db-2']);
     expect(t.example).toEqual({ source: 'db-1', log_message: CLOSED('alpha') });
     expect(t.label).toBe(before[0][0]);
