@@ -146,6 +146,9 @@ describe('the template store', () => {
     expect(ok.status).toBe(200);
     expect((ok.json as unknown as Template).override!.by).toBe(keyId(ADMIN));
     expect(ok.text).not.toContain(ADMIN);
+    // A reload swaps the pipeline, not the store: the override still applies.
+    expect((await send(`${srv.url}/admin/reload`, { method: 'POST', headers: auth(ADMIN) })).status).toBe(200);
+    expect(await labelsOf(postCsv(srv.url, csv([['b', 'Fan speed controller reports sensor fault on tray']]), auth(API)))).toEqual([['Error', 'override', '1']]);
   });
 
   it('filters by label, stage, source, text and first-seen time, sorts by count or recency, pages with a cursor', async () => {
