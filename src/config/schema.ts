@@ -217,7 +217,7 @@ const templatesSchema = z.object({
   pruneBelowCount: z.coerce.number().int().min(0).default(10).meta({ env: 'LOGSIFT_TEMPLATES_PRUNE_BELOW_COUNT' }),
   /** Counts are written to the database at most this often (one transaction), off the request path. */
   flushIntervalMs: positiveInt.default(5000).meta({ env: 'LOGSIFT_TEMPLATES_FLUSH_MS' }),
-  /** `new template` info log lines per minute at most; the rest are summed up in one line. */
+  /** `new template` info log lines per minute at most; past it one line says so, and the count follows a minute later. */
   newLogPerMinute: z.coerce.number().int().min(0).default(20).meta({ env: 'LOGSIFT_TEMPLATES_NEW_LOG_PER_MINUTE' }),
 });
 

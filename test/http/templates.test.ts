@@ -187,20 +187,21 @@ describe('the template store', () => {
     expect(new Set(seen).size).toBe(5);
   });
 
-  it('counts and logs (once) templates never seen before, across a restart', async () => {
+  it('counts and logs (once, at most templates.newLogPerMinute) templates never seen before, across a restart', async () => {
     const dir = tempDir();
     const logs = captureLogs();
-    let srv = await start(dir, {}, logs);
+    let srv = await start(dir, { templates: { newLogPerMinute: 2 } }, logs);
     const newTotal = async () => metricValue((await get(srv, '/metrics')).text, 'logsift_templates_new_total');
-    const lines = csv([['x', 'Thermal zone crossed passive trip point'], ['x', 'Thermal zone crossed passive trip point'], ['y', 'Watchdog petted late by scheduler']]);
+    const lines = csv([['x', 'Thermal zone crossed passive trip point'], ['x', 'Thermal zone crossed passive trip point'], ['y', 'Watchdog petted late by scheduler'], ['z', 'Spindle motor stalled during park']]);
     await postCsv(srv.url, lines);
     await list(srv); // flushes
-    expect(await newTotal()).toBe(2);
+    expect(await newTotal()).toBe(3);
     await postCsv(srv.url, lines);
     await list(srv);
-    expect(await newTotal()).toBe(2);
+    expect(await newTotal()).toBe(3);
     const logged = logs.lines().filter((l) => l.msg === 'new template');
     expect(logged.map((l) => (l.template as { text: string }).text).sort()).toEqual(['Thermal zone crossed passive trip point', 'Watchdog petted late by scheduler']);
+    expect(logs.lines().filter((l) => l.newTemplateLogLimit === 2)).toHaveLength(1);
     await srv.close();
     srv = await start(dir);
     await postCsv(srv.url, lines);

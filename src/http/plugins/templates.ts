@@ -3,7 +3,8 @@
  * (src/templates/store.ts) and the service's tracker (src/templates/tracker.ts), flushes the
  * gathered counts every templates.flushIntervalMs, prunes at start and hourly, and flushes and
  * closes on shutdown. New templates are counted (logsift_templates_new_total) and logged at info,
- * at most templates.newLogPerMinute lines a minute (the rest summed up in one line).
+ * at most templates.newLogPerMinute lines a minute (past it one line says so; the number not
+ * logged follows with the next minute's first new template).
  *
  * `app.templates` is undefined when templates.enabled is off; /classify then mines nothing.
  */
@@ -53,7 +54,9 @@ async function templates(app: FastifyInstance, { config, observer }: TemplatesPl
       if (logged < settings.newLogPerMinute) {
         logged++;
         log.info({ template: { id: t.id, text: t.text, source: t.source } }, 'new template');
-      } else unlogged++;
+      } else if (unlogged++ === 0) {
+        log.info({ newTemplateLogLimit: settings.newLogPerMinute }, `over ${settings.newLogPerMinute} new templates this minute: the rest are counted (logsift_templates_new_total), not logged one by one`);
+      }
     }
   };
 
