@@ -41,10 +41,10 @@ ENV ONNXRUNTIME_NODE_INSTALL=skip \
 # ---------------------------------------------------------------------------------------------
 # build: all dependencies, TypeScript → dist/, the web console → dist/web/
 FROM base AS build
-# re2 (the linear-time regex engine for user patterns) is a C++ addon: when no prebuilt binary can
-# be downloaded, its install script builds it with node-gyp, which needs python3, make and g++,
-# and node's headers (the official image ships them under /usr/local/include/node; pointing
-# node-gyp there saves a download from nodejs.org).
+# re2 (the linear-time regex engine for user patterns) and better-sqlite3 (the template store) are
+# C++ addons: when no prebuilt binary can be downloaded, their install scripts build them with
+# node-gyp, which needs python3, make and g++, and node's headers (the official image ships them
+# under /usr/local/include/node; pointing node-gyp there saves a download from nodejs.org).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
@@ -53,7 +53,8 @@ RUN nodedir=$(node -p 'require("path").resolve(process.execPath, "../..")'); \
     if [ -f "$nodedir/include/node/node.h" ]; then export npm_config_nodedir="$nodedir"; fi; \
     npm ci \
  && node -e "new (require('re2'))('a+').test('aa') || process.exit(1)" \
- && strip --strip-unneeded node_modules/re2/build/Release/re2.node
+ && node -e "new (require('better-sqlite3'))(':memory:').prepare('select 1').get() || process.exit(1)" \
+ && strip --strip-unneeded node_modules/re2/build/Release/re2.node node_modules/better-sqlite3/build/Release/better_sqlite3.node
 COPY tsconfig.json ./
 COPY src ./src
 # The web console (web/ → dist/web: esbuild bundle, served at / by src/http/plugins/console.ts).
@@ -99,7 +100,7 @@ COPY package.json package-lock.json .npmrc ./
 # onnxruntime-node ships native builds for every OS/arch (~150 MB; one copy, shared with
 # @xenova/transformers through the package.json override): keep only this platform's.
 RUN npm ci --omit=dev --ignore-scripts \
- && rm -rf node_modules/re2/vendor \
+ && rm -rf node_modules/re2/vendor node_modules/better-sqlite3/deps node_modules/better-sqlite3/src \
  && platform=$(node -p 'process.platform + "/" + process.arch') \
  && for napi in $(find node_modules -type d -name 'napi-v*' -path '*/onnxruntime-node/bin/*'); do \
       test -d "$napi/$platform" || { echo "error: $napi has no $platform build" >&2; exit 1; }; \
@@ -112,9 +113,14 @@ COPY --from=build /app/dist ./dist
 # The re2 addon built (and stripped: 20 → 1.3 MB) in the build stage; this stage installs with
 # --ignore-scripts and has no compiler (re2's C++ sources, vendor/, are removed above).
 COPY --from=build /app/node_modules/re2/build/Release/re2.node ./node_modules/re2/build/Release/re2.node
+# The same for better-sqlite3's addon (SQLite compiled in: the template store needs no system library).
+COPY --from=build /app/node_modules/better-sqlite3/build/Release/better_sqlite3.node ./node_modules/better-sqlite3/build/Release/better_sqlite3.node
 COPY configs ./configs
 COPY --from=models /app/models ./models
-# Everything above is owned by root and read-only for the service user.
+# Everything above is owned by root and read-only for the service user, but for the data
+# directory (data.dir: the template store, templates.sqlite): mount a volume there to keep it.
+RUN mkdir -p /app/var && chown node:node /app/var
+VOLUME ["/app/var"]
 USER node
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \

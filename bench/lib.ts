@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { parse } from 'csv-parse/sync';
@@ -110,6 +110,8 @@ export async function serve(env: Record<string, string>, options: { source?: boo
     ? [...(options.nodeArgs ?? []), '--import', 'tsx', resolve(PROJECT_ROOT, 'src/cli.ts'), 'serve']
     : [...(options.nodeArgs ?? []), resolve(PROJECT_ROOT, 'dist/cli.js'), 'serve'];
   if (!options.source && !options.script && !existsSync(resolve(PROJECT_ROOT, 'dist/cli.js'))) throw new Error('dist/cli.js missing: run `npm run build` first');
+  // Every server starts with an empty template store of its own (cold, like its caches), never the repository's var/.
+  const dataDir = env.LOGSIFT_DATA_DIR ?? process.env.LOGSIFT_DATA_DIR ?? (await mkdir(resolve(OUT_DIR, 'data'), { recursive: true }), await mkdtemp(resolve(OUT_DIR, 'data/store-')));
   const started = performance.now();
   const child = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,
@@ -121,6 +123,7 @@ export async function serve(env: Record<string, string>, options: { source?: boo
       PORT: String(port),
       LOG_LEVEL: 'warn',
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('LOGSIFT_'))),
+      LOGSIFT_DATA_DIR: dataDir,
       ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -38,16 +38,18 @@ export const NoFile = define('NO_FILE', 400, 'multipart without a file in a fiel
 export const TooManyFiles = define('TOO_MANY_FILES', 400, 'multipart with more than one file');
 export const MultipartInvalid = define('MULTIPART_INVALID', 400, 'multipart/form-data without a boundary, or a body that is not the multipart it claims');
 export const JsonInvalid = define('JSON_INVALID', 400, 'an application/json body that is empty, not a JSON array of objects (or objects one after another), or not valid JSON (named: item and line); an empty application/x-ndjson body');
-export const ContentEncodingInvalid = define('CONTENT_ENCODING_INVALID', 400, 'a body that is not the Content-Encoding it claims (corrupt or truncated gzip, deflate or br)');
-export const QueryInvalid = define('QUERY_INVALID', 400, 'a query parameter with a value it cannot take: `field` or `source` empty, repeated, or sent with a CSV body; `explain` other than true, false, 1, 0');
 export const XlsxInvalid = define('XLSX_INVALID', 400, 'an .xlsx upload that is not a readable spreadsheet (not a zip, no worksheet)');
 export const SheetNotFound = define('SHEET_NOT_FOUND', 400, '`?sheet=` names a worksheet the spreadsheet does not have (the message lists those it has)');
+export const ContentEncodingInvalid = define('CONTENT_ENCODING_INVALID', 400, 'a body that is not the Content-Encoding it claims (corrupt or truncated gzip, deflate or br)');
+export const QueryInvalid = define('QUERY_INVALID', 400, 'a query parameter with a value it cannot take: `field` or `source` empty, repeated, or sent with a CSV body; `explain` other than true, false, 1, 0; a /templates query parameter out of range (a bad `cursor`, `since` not a date)');
+export const BodyInvalid = define('BODY_INVALID', 400, 'a JSON body that is not what the route takes (PUT /templates/{id}: `{"label": "<label>"}`)');
+export const LabelUnknown = define('LABEL_UNKNOWN', 400, 'PUT /templates/{id} with a label that is not one of the label definitions (or the unclassified label)');
 export const RequestInvalid = define('REQUEST_INVALID', 400, 'bytes on the connection that are not HTTP (e.g. a body longer than its Content-Length)');
 // Keys.
 export const ApiKeyRequired = define('API_KEY_REQUIRED', 401, 'no `Authorization: Bearer <key>` where a key is needed');
 export const ApiKeyInvalid = define('API_KEY_INVALID', 403, 'a key that is not configured (or not an admin key on /admin)');
-export const AdminDisabled = define('ADMIN_DISABLED', 404, 'admin endpoints without any auth.adminKeys');
-// Jobs.
+export const AdminDisabled = define('ADMIN_DISABLED', 404, 'admin endpoints without any auth.adminKeys; PUT and DELETE on /templates with API keys but no admin key');
+export const TemplateNotFound = define('TEMPLATE_NOT_FOUND', 404, 'a template id the template store does not hold (never seen, pruned, or renamed when it generalised)');
 export const JobNotFound = define('JOB_NOT_FOUND', 404, 'no job with this id (never created, expired after jobs.ttlHours, deleted, or another key\'s)');
 export const JobNotDone = define('JOB_NOT_DONE', 409, 'the job\'s result was asked for while it is queued or running, or after it failed or was cancelled (the message says which)');
 // Transport.

@@ -111,7 +111,7 @@ export async function evalCommand(argv: string[], config: Config): Promise<numbe
     const llmSources = values['llm-sources'] === 'none' ? [] : values['llm-sources'].split(',').map((s) => s.trim()).filter(Boolean);
     effective = { ...effective, pipeline: { ...effective.pipeline, llmSources } };
   }
-  const stages = stage === 'all' ? undefined : [stage as Exclude<StageName, 'fallback' | 'error'>];
+  const stages = stage === 'all' ? undefined : [stage as Exclude<StageName, 'fallback' | 'error' | 'override'>];
 
   for (const split of splits) {
     const outDir = values.out ? resolve(values.out, splits.length > 1 ? split : '') : resolvePath(`reports/${basename(dataPath, '.csv')}-${split}`);
@@ -218,7 +218,7 @@ async function runOne(
     embedder?: 'onnx' | 'lexical';
     head: HeadKind;
     classWeighting: ClassWeighting;
-    stages?: Exclude<StageName, 'fallback' | 'error'>[];
+    stages?: Exclude<StageName, 'fallback' | 'error' | 'override'>[];
     extraTraining: readonly LabelledLogRow[];
   },
 ): Promise<{ evaluation: EvaluationResult; embedder: string; scored: readonly LabelledLogRow[]; leakage?: number }> {

@@ -197,14 +197,36 @@ const llmSchema = z.object({
   confidence: probability.default(0.8),
 });
 
+const dataSchema = z.object({
+  /**
+   * Folder for the service's own files (the template store `templates.sqlite`, jobs under `jobs/`);
+   * created when missing. Relative paths are from the project root.
+   */
+  dir: z.string().default('var').meta({ env: 'LOGSIFT_DATA_DIR' }),
+});
+
+const templatesSchema = z.object({
+  /**
+   * Keep the template store (`<data.dir>/templates.sqlite`): every line's template counted across
+   * requests, users' labels on templates (overrides), GET/PUT /templates. Off: none of it.
+   */
+  enabled: flag.default(true).meta({ env: 'LOGSIFT_TEMPLATES' }),
+  /** Templates the service's long-lived miner holds (least recently used forgotten past it). */
+  minerMaxTemplates: positiveInt.default(10_000).meta({ env: 'LOGSIFT_TEMPLATES_MINER_MAX' }),
+  /** Templates the store keeps; past it the rarest, least recently seen go (never one with an override). */
+  maxTemplates: positiveInt.default(100_000).meta({ env: 'LOGSIFT_TEMPLATES_MAX' }),
+  /** A template seen fewer than pruneBelowCount times and not for this many days is removed. */
+  pruneAfterDays: z.coerce.number().positive().default(30).meta({ env: 'LOGSIFT_TEMPLATES_PRUNE_AFTER_DAYS' }),
+  pruneBelowCount: z.coerce.number().int().min(0).default(10).meta({ env: 'LOGSIFT_TEMPLATES_PRUNE_BELOW_COUNT' }),
+  /** Counts are written to the database at most this often (one transaction), off the request path. */
+  flushIntervalMs: positiveInt.default(5000).meta({ env: 'LOGSIFT_TEMPLATES_FLUSH_MS' }),
+  /** `new template` info log lines per minute at most; past it one line says so, and the count follows a minute later. */
+  newLogPerMinute: z.coerce.number().int().min(0).default(20).meta({ env: 'LOGSIFT_TEMPLATES_NEW_LOG_PER_MINUTE' }),
+});
+
 const modelsSchema = z.object({
   /** Local folder replacing the download (offline machines), e.g. ../shared/models. */
   mirror: z.string().optional().meta({ env: 'LOGSIFT_MODEL_MIRROR' }),
-});
-
-const dataSchema = z.object({
-  /** Folder for the service's files: jobs under `<dir>/jobs/`. Relative paths are from the project root. */
-  dir: z.string().default('var').meta({ env: 'LOGSIFT_DATA_DIR' }),
 });
 
 const jobsSchema = z.object({
@@ -238,6 +260,7 @@ export const configSchema = z.object({
   data: dataSchema.default(dataSchema.parse({})),
   jobs: jobsSchema.default(jobsSchema.parse({})),
   live: liveSchema.default(liveSchema.parse({})),
+  templates: templatesSchema.default(templatesSchema.parse({})),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -54,6 +54,7 @@ export interface EvaluationResult {
 }
 
 const STAGES: StageName[] = ['regex', 'embedding', 'llm', 'fallback', 'error'];
+// `override` never decides here: evaluation runs without the template store.
 
 /** Runs the real pipeline over labelled rows and scores it. */
 export async function evaluate(rows: readonly LabelledLogRow[], built: BuiltPipeline, batchSize = 512): Promise<EvaluationResult> {

@@ -11,6 +11,7 @@ import { clientErrorHandler, connectionFaultsPlugin } from './plugins/connection
 import { docsPlugin } from './plugins/docs.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { protectionPlugin } from './plugins/protection.js';
+import { templatesPlugin } from './plugins/templates.js';
 import { RequestLogController, redactUrl } from './plugins/request-log.js';
 import { adminRoutes } from './routes/admin.js';
 import { classifyRoutes } from './routes/classify.js';
@@ -21,6 +22,7 @@ import { JobManager } from './jobs/manager.js';
 import { join } from 'node:path';
 import { resolvePath } from '../config/index.js';
 import { labelOptions, type ClassifyRouteOptions } from './routes/classify.js';
+import { templateRoutes } from './routes/templates.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -97,6 +99,7 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log, re
   // refused sockets stay open.
   await app.register(websocket, { options: { maxPayload: server.maxRecordBytes } });
   await app.register(authPlugin, config.auth);
+  await app.register(templatesPlugin, { config, observer });
 
   await app.register(consolePlugin);
   await app.register(healthRoutes);
@@ -111,6 +114,7 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log, re
     neutraliseFormulas: server.neutraliseFormulas,
     explainMaxTemplates: config.pipeline.explainMaxTemplates,
     observer,
+    templates: app.templates?.tracker,
   };
   await app.register(classifyRoutes, classifyOptions);
 
@@ -137,5 +141,6 @@ export async function buildServer({ config, version = '0.0.0', pipeline, log, re
     observer,
     stats: liveStats,
   });
+  await app.register(templateRoutes);
   return app;
 }

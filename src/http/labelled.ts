@@ -4,6 +4,7 @@
  * the writer of the answer's format (csv/writer.ts, json/writer.ts, xlsx/writer.ts). /classify
  * runs it on the request's body, a job (http/jobs/) on its spooled input file.
  */
+import type { TemplateTracker } from '../pipeline/pipeline.js';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { openCsv, recordRows, toInputError } from '../csv/reader.js';
@@ -47,6 +48,8 @@ export interface LabelOptions {
   readonly maxUploadBytes: number;
   readonly neutraliseFormulas?: boolean;
   readonly explainMaxTemplates?: number;
+  /** The service's long-lived miner and store: every row, explained or not (src/templates/). */
+  readonly templates?: TemplateTracker;
   readonly observer?: PipelineObserver;
 }
 
@@ -78,6 +81,7 @@ export async function labelledStream(input: Readable | string, pipeline: Pipelin
     stats: run.stats,
     // One miner per request: a template's text is made of this request's lines only.
     explain: query.explain ? new TemplateMiner({ maxTemplates: options.explainMaxTemplates }) : undefined,
+    templates: options.templates,
     inputFault: run.inputFault,
     breakReason: run.breakReason,
   };

@@ -307,6 +307,32 @@ export class TemplateMiner {
     return [...this.recency.keys()].map((t) => ({ id: t.id, template: t.text, lines: t.lines }));
   }
 
+  /**
+   * Holds a template again from its text (`<*>` for each parameter), as an earlier miner left it
+   * (the template store seeds the service's miner at start-up, so that a restart does not found
+   * each template anew from its first, more specific line and hand out other ids). The template
+   * is held as a fixed-length one (whether its `<*>`s spanned several tokens is not in the text;
+   * a line of another length merges with it as before). False, and nothing held, when the text
+   * does not tokenize back into itself (its id would differ) or is held already.
+   */
+  seed(text: string): boolean {
+    const tokens = tokenize(text, this.maxTokens);
+    const slots: Slot[] = [];
+    for (const t of tokens) {
+      if (t.text === WILDCARD) slots.push(null);
+      else if (t.variable) return false;
+      else slots.push(t.text);
+    }
+    const glue = tokens.map((k, i) => i > 0 && k.glued);
+    if (render(slots, glue) !== text) return false;
+    const key = bucketKey(tokens);
+    const id = templateId(text);
+    if ((this.byKey.get(key) ?? []).some((t) => t.id === id)) return false;
+    const t: Template = { slots, glue, gaps: false, key, length: tokens.length, text, id, constants: countConstants(slots), lines: 0 };
+    this.hold(t);
+    return true;
+  }
+
   /** The message's template (joined, generalised or founded) and its parameters. */
   add(message: string): MinedTemplate {
     const tokens = tokenize(message, this.maxTokens);
@@ -432,7 +458,12 @@ export class TemplateMiner {
    */
   private mergeByCommonConstants(candidates: readonly Template[], tokens: readonly Token[]): MinedTemplate | undefined {
     let lineConstants = 0;
-    for (const tok of tokens) if (!tok.variable) lineConstants++;
+    const words = new Set<string>();
+    for (const tok of tokens) {
+      if (tok.variable) continue;
+      lineConstants++;
+      words.add(tok.text);
+    }
     if (lineConstants === 0) return undefined;
     let best: Template | undefined;
     let bestPairs: [number, number][] = [];
@@ -441,6 +472,11 @@ export class TemplateMiner {
       // Not enough constants on one side to reach the threshold: skip the table.
       const longer = Math.max(t.constants, lineConstants);
       if (Math.min(t.constants, lineConstants) < this.gapSimilarity * longer) continue;
+      // Nor when the template's constants that occur in the line at all (a bound on the common
+      // subsequence) could not reach it, or beat the best so far: a bucket may hold thousands.
+      let bound = 0;
+      for (const slot of t.slots) if (slot !== null && words.has(slot)) bound++;
+      if (bound < this.gapSimilarity * longer || bound <= bestPairs.length) continue;
       const pairs = commonConstants(t.slots, tokens);
       if (pairs.length >= this.gapSimilarity * longer && pairs.length > bestPairs.length && stretchesHoldParameters(t.slots, tokens, pairs)) {
         best = t;
@@ -486,11 +522,16 @@ export class TemplateMiner {
     const slots = tokens.map((t) => (t.variable ? null : t.text));
     const t: Template = { slots, glue: tokens.map((k, i) => i > 0 && k.glued), gaps: false, key, length: tokens.length, text: '', id: '', constants: countConstants(slots), lines: 1 };
     this.retext(t);
-    this.addTo(this.fixed, `${t.length}\u0000${key}`, t);
-    this.addTo(this.byKey, key, t);
+    this.hold(t);
+    return { id: t.id, template: t.text, parameters: tokens.filter((k) => k.variable).map((k) => k.text) };
+  }
+
+  /** Indexes a new template as the most recently used; past maxTemplates the least recently used goes. */
+  private hold(t: Template): void {
+    this.addTo(this.fixed, `${t.length}\u0000${t.key}`, t);
+    this.addTo(this.byKey, t.key, t);
     this.recency.set(t, true);
     if (this.recency.size > this.maxTemplates) this.remove(this.recency.keys().next().value as Template);
-    return { id: t.id, template: t.text, parameters: tokens.filter((k) => k.variable).map((k) => k.text) };
   }
 
   private retext(t: Template): void {

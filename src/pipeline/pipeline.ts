@@ -30,6 +30,23 @@ export interface PipelineOptions {
   readonly decisionKey?: (prepared: Prepared) => string;
 }
 
+/**
+ * The service's memory of templates across requests (src/templates/tracker.ts). Per batch, before
+ * any stage runs, it names each row's template and the label a user set on it (`override`);
+ * once the batch is decided it is told the decisions, to count them. The pipeline keeps none of
+ * it: a pipeline may be shared (tests) and is replaced on reload, the tracker is the service's.
+ */
+export interface TemplateTracker {
+  assign(records: readonly LogRecord[], prepared: readonly Prepared[]): TemplateAssignment;
+  /** The batch's decisions, in row order (override decisions included). Must not throw. */
+  record(assignment: TemplateAssignment, records: readonly LogRecord[], decisions: readonly Decision[]): void;
+}
+
+/** What the tracker says of a batch; `overrides` unset when no row's template has one. */
+export interface TemplateAssignment {
+  readonly overrides?: readonly (string | undefined)[];
+}
+
 /** A decision with the template the row's message belongs to (POST /classify?explain=true). */
 export interface ExplainedDecision extends Decision {
   readonly template: MinedTemplate;
@@ -74,7 +91,7 @@ export class Pipeline {
     cacheMisses: 0,
     batchDuplicates: 0,
     decided: 0,
-    byStage: { regex: 0, embedding: 0, llm: 0, fallback: 0, error: 0 },
+    byStage: { override: 0, regex: 0, embedding: 0, llm: 0, fallback: 0, error: 0 },
     stageFailures: {},
   };
   /**
@@ -125,8 +142,9 @@ export class Pipeline {
     return stage.classify(records.map((r, i) => ({ source: r.source, message: prepared[i].text, line: prepared[i].line })));
   }
 
-  async classify(records: readonly LogRecord[]): Promise<Decision[]> {
-    return this.classifyPrepared(records, records.map((r) => this.options.preparer.prepare(r.message)));
+  /** Decisions; with `templates`, a row whose template has a user's label gets it (stage `override`, confidence 1). */
+  async classify(records: readonly LogRecord[], templates?: TemplateTracker): Promise<Decision[]> {
+    return this.classifyPrepared(records, records.map((r) => this.options.preparer.prepare(r.message)), templates);
   }
 
   /**
@@ -134,17 +152,29 @@ export class Pipeline {
    * mines it. The miner is the caller's: one per request, so that what a template's text says
    * comes only from that request's lines.
    */
-  async explain(records: readonly LogRecord[], miner: TemplateMiner): Promise<ExplainedDecision[]> {
+  async explain(records: readonly LogRecord[], miner: TemplateMiner, templates?: TemplateTracker): Promise<ExplainedDecision[]> {
     const prepared = records.map((r) => this.options.preparer.prepare(r.message));
-    const decisions = await this.classifyPrepared(records, prepared);
+    const decisions = await this.classifyPrepared(records, prepared, templates);
     return decisions.map((d, i) => ({ ...d, template: miner.add(prepared[i].body) }));
   }
 
-  private async classifyPrepared(records: readonly LogRecord[], prepared: readonly Prepared[]): Promise<Decision[]> {
+  private async classifyPrepared(records: readonly LogRecord[], prepared: readonly Prepared[], templates?: TemplateTracker): Promise<Decision[]> {
     const decisions = new Array<Decision>(records.length);
 
+    // A user's label on the row's template comes before everything, every route included. These
+    // decisions never enter the decision cache (keyed by prepared line, which knows no override),
+    // so setting or removing an override takes effect on the next batch with nothing to invalidate.
+    const assignment = templates?.assign(records, prepared);
+    const overrides = assignment?.overrides;
+    if (overrides) {
+      for (let i = 0; i < records.length; i++) {
+        const label = overrides[i];
+        if (label !== undefined) decisions[i] = { label, stage: 'override', confidence: 1 };
+      }
+    }
+
     // Rules first, on every row's own message (LLM-routed sources skip them).
-    let open = records.map((_, i) => i).filter((i) => !this.llmSources.has(records[i].source));
+    let open = records.map((_, i) => i).filter((i) => !decisions[i] && !this.llmSources.has(records[i].source));
     for (const stage of this.options.rowStages ?? []) {
       if (open.length === 0) break;
       const verdicts = await this.run(stage, open.map((i) => ({ source: records[i].source, message: prepared[i].body, shape: prepared[i].shape })));
@@ -198,6 +228,7 @@ export class Pipeline {
 
     this.stats.rows += records.length;
     for (const d of decisions) this.stats.byStage[d.stage]++;
+    if (assignment) templates!.record(assignment, records, decisions);
     return decisions;
   }
 

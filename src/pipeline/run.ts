@@ -9,7 +9,7 @@
 import type { MinedTemplate, TemplateMiner } from '../lines/templates.js';
 import type { Decision, LogRecord, StageName } from '../stages/types.js';
 import type { PipelineObserver } from './observer.js';
-import type { Pipeline } from './pipeline.js';
+import type { Pipeline, TemplateTracker } from './pipeline.js';
 
 /** One input row: a record to classify, or the reason it could not be read. */
 export interface InputRow<C> {
@@ -61,10 +61,12 @@ export interface RunOptions {
   readonly stats?: RunStats;
   /** Mine each row's template with this miner and put it on the output row (`?explain=true`). */
   readonly explain?: TemplateMiner;
+  /** The service's template store: counts every row's template, applies users' labels (overrides). */
+  readonly templates?: TemplateTracker;
 }
 
 export function newRunStats(): RunStats {
-  return { rows: 0, byStage: { regex: 0, embedding: 0, llm: 0, fallback: 0, error: 0 } };
+  return { rows: 0, byStage: { override: 0, regex: 0, embedding: 0, llm: 0, fallback: 0, error: 0 } };
 }
 
 const defaultBreakReason = (err: Error, rows: number) => `input ended early after ${rows} rows: ${err.message}`;
@@ -103,10 +105,10 @@ export async function* runRows<C>(input: AsyncIterable<readonly InputRow<C>[]>, 
     await yielder();
     try {
       if (records.length && options.explain) {
-        const explained = await pipeline.explain(records, options.explain);
+        const explained = await pipeline.explain(records, options.explain, options.templates);
         decisions = explained;
         templates = explained.map((d) => d.template);
-      } else decisions = records.length ? await pipeline.classify(records) : [];
+      } else decisions = records.length ? await pipeline.classify(records, options.templates) : [];
     } catch (err) {
       // Stages degrade on their own; this is a bug in the pipeline itself. Label, don't drop.
       failure = `internal error while classifying: ${(err as Error).message}`;

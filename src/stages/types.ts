@@ -1,5 +1,8 @@
-/** The names a row's `label_stage` column can take. */
-export type StageName = 'regex' | 'embedding' | 'llm' | 'fallback' | 'error';
+/**
+ * The names a row's `label_stage` column can take: a stage's, `fallback`, `error`, or
+ * `override` (a label a user set on the row's template, src/templates/).
+ */
+export type StageName = 'override' | 'regex' | 'embedding' | 'llm' | 'fallback' | 'error';
 
 import type { LogRecord, PreparedRecord } from '../lines/types.js';
 
@@ -26,7 +29,7 @@ export interface Verdict {
  * are cached and shared by every row with the same prepared line.
  */
 export interface Stage<R extends LogRecord = PreparedRecord> {
-  readonly name: Exclude<StageName, 'fallback' | 'error'>;
+  readonly name: Exclude<StageName, 'fallback' | 'error' | 'override'>;
   /**
    * Returns one entry per record, in order: a Verdict, or undefined to pass the record on.
    * Throwing fails the whole batch for this stage only; the pipeline counts it and moves on.

@@ -53,6 +53,8 @@ export function testConfig(overrides: ConfigInput = {}): Config {
     // Load shedding on event-loop delay is off unless a test turns it on: a busy test machine
     // (other suites compiling in parallel) would otherwise shed the requests under test.
     pressure: { maxEventLoopDelayMs: 0, ...overrides.pressure },
+    // The template store writes a SQLite file: off unless a test turns it on (with its own data.dir).
+    templates: { enabled: false, ...overrides.templates },
   } as ConfigInput);
 }
 
@@ -61,7 +63,7 @@ const pipelines = new Map<string, Promise<BuiltPipeline>>();
 
 export function pipelineFor(config: Config): Promise<BuiltPipeline> {
   // Only the sections that shape the pipeline: servers differing in limits or keys share one.
-  const key = JSON.stringify({ ...config, server: undefined, pressure: undefined, auth: undefined, rateLimit: undefined, cors: undefined, metrics: undefined });
+  const key = JSON.stringify({ ...config, server: undefined, pressure: undefined, auth: undefined, rateLimit: undefined, cors: undefined, metrics: undefined, data: undefined, templates: undefined });
   let built = pipelines.get(key);
   if (!built) {
     built = buildPipeline(config);
@@ -90,7 +92,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
 // ---- HTTP helpers shared by the /classify suites (real HTTP against a TestServer) ----
 
 export const OUT_COLUMNS = ['target_label', 'label_stage', 'confidence'] as const;
-export const STAGES = new Set(['regex', 'embedding', 'llm', 'fallback', 'error']);
+export const STAGES = new Set(['override', 'regex', 'embedding', 'llm', 'fallback', 'error']);
 
 export interface HttpAnswer {
   readonly status: number;

@@ -4,7 +4,10 @@
  * lists for that route and status — and the document lists exactly the table's codes.
  */
 import { STATUS_CODES } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../../src/errors.js';
 import { ROUTE_ERRORS } from '../../src/http/errors.js';
@@ -15,12 +18,19 @@ type Doc = { paths: Record<string, Record<string, { responses: Record<string, { 
 const KEY = 'errors-test-api-key-0123456789';
 const servers: TestServer[] = [];
 let doc: Doc;
+// The template store is on (its routes are documented too), in a temp data dir.
+const dataDir = mkdtempSync(join(tmpdir(), 'logsift-errors-'));
 beforeAll(async () => {
-  servers.push(await startServer({ overrides: { auth: { apiKeys: [KEY], maxFailures: 3 }, server: { maxUploadBytes: 4096, maxRecordBytes: 1000, maxColumns: 10 } } }));
+  servers.push(
+    await startServer({
+      overrides: { auth: { apiKeys: [KEY], maxFailures: 3 }, server: { maxUploadBytes: 4096, maxRecordBytes: 1000, maxColumns: 10 }, data: { dir: dataDir }, templates: { enabled: true } },
+    }),
+  );
   doc = (await send(`${servers[0].url}/docs/json`, { method: 'GET' })).json as unknown as Doc;
 }, 60_000);
 afterAll(async () => {
   for (const s of servers) await s.close();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** Codes the document lists for a route's status. */
@@ -60,7 +70,11 @@ describe('the OpenAPI document is generated from the routes', () => {
   it('lists every route the server answers (so a new route cannot be left out)', () => {
     const routes = servedRoutes(servers[0]);
     expect(routes).toEqual(
-      expect.arrayContaining(['GET /healthz', 'GET /metrics', 'GET /readyz', 'POST /admin/reload', 'POST /classify', 'POST /jobs', 'GET /jobs/{id}', 'GET /jobs/{id}/result', 'DELETE /jobs/{id}', 'GET /ws/logs']),
+      expect.arrayContaining([
+        'GET /healthz', 'GET /metrics', 'GET /readyz', 'POST /admin/reload', 'POST /classify', 'POST /discover',
+        'POST /jobs', 'GET /jobs/{id}', 'GET /jobs/{id}/result', 'DELETE /jobs/{id}', 'GET /ws/logs',
+        'GET /templates', 'GET /templates/{id}', 'PUT /templates/{id}', 'DELETE /templates/{id}/label', 'GET /templates/export',
+      ]),
     );
     const documentedRoutes = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
     expect(documentedRoutes.sort()).toEqual(routes);

@@ -38,7 +38,7 @@ async function serve(name: string): Promise<Served> {
   const port = await closedPort();
   const base = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', LOGSIFT_EMBEDDER: 'lexical', LOGSIFT_REGEX_RULES: rulesPath, LOGSIFT_CONFIG: '' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', LOGSIFT_EMBEDDER: 'lexical', LOGSIFT_REGEX_RULES: rulesPath, LOGSIFT_CONFIG: '', LOGSIFT_DATA_DIR: join(dir, `${name}-data`) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

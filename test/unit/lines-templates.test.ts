@@ -141,3 +141,20 @@ describe('template miner', () => {
     expect(b.id).toBe(a.id);
   });
 });
+
+describe('TemplateMiner.seed (the template store seeds the service miner at start-up)', () => {
+  it('holds a template from its text, so a later line joins it with the same id instead of founding a more specific one', () => {
+    const first = new TemplateMiner();
+    let last;
+    for (const who of ['alice', 'bob', 'carol']) last = first.add(`Session closed for user ${who} by peer`);
+    expect(last!.template).toBe('Session closed for user <*> by peer');
+    const fresh = new TemplateMiner();
+    expect(fresh.add('Session closed for user dave by peer').template).toBe('Session closed for user dave by peer');
+    const seeded = new TemplateMiner();
+    expect(seeded.seed(last!.template)).toBe(true);
+    expect(seeded.seed(last!.template)).toBe(false);
+    expect(seeded.add('Session closed for user dave by peer')).toMatchObject({ id: last!.id, parameters: ['dave'] });
+    expect(seeded.seed('uid=<*> gid=<*> logged')).toBe(true);
+    expect(seeded.add('uid=10 gid=20 logged').template).toBe('uid=<*> gid=<*> logged');
+  });
+});

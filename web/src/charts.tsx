@@ -14,7 +14,7 @@ import { download } from './download';
 
 echarts.use([BarChart, LineChart, PieChart, AriaComponent, GridComponent, LegendComponent, TooltipComponent, SVGRenderer]);
 
-const STAGE_ORDER = ['regex', 'embedding', 'llm', 'fallback', 'error'];
+const STAGE_ORDER = ['override', 'regex', 'embedding', 'llm', 'fallback', 'error'];
 const byStage = (a: string, b: string): number => (STAGE_ORDER.indexOf(a) + 1 || 99) - (STAGE_ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b);
 const FONT = { fontFamily: 'system-ui, sans-serif', fontSize: 12, color: '#222' };
 

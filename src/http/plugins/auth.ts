@@ -1,7 +1,8 @@
 /**
  * Optional API keys. A route says what it needs in its config: `auth: 'api'` (a key when any
- * is configured) or `auth: 'admin'` (always an admin key; with none configured the route is
- * disabled). Keys come as `Authorization: Bearer <key>`; they are compared as SHA-256 digests
+ * is configured), `auth: 'admin'` (always an admin key; with none configured the route is
+ * disabled) or `auth: 'admin-if-keys'` (open while no key of either kind is configured, like
+ * /classify; once any is, an admin key, as `admin`: PUT and DELETE on /templates). Keys come as `Authorization: Bearer <key>`; they are compared as SHA-256 digests
  * with crypto.timingSafeEqual, against every configured key (no early exit), so neither the
  * key's length nor its content shows in the timing. Keys never reach the logs: the request log
  * redacts the header and names a caller only by a digest prefix (`key_ab12cd34`).
@@ -18,7 +19,7 @@ import { normalizeIP } from '@fastify/rate-limit';
 import type { Config } from '../../config/index.js';
 import { AdminDisabled, ApiKeyInvalid, ApiKeyRequired, RateLimited } from '../../errors.js';
 
-export type AuthRequirement = 'none' | 'api' | 'admin';
+export type AuthRequirement = 'none' | 'api' | 'admin' | 'admin-if-keys';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -78,10 +79,15 @@ async function auth(app: FastifyInstance, config: Config['auth']): Promise<void>
   }
 
   app.addHook('onRequest', async (request, reply) => {
-    const needs = request.routeOptions.config?.auth ?? 'none';
+    const declared = request.routeOptions.config?.auth ?? 'none';
+    const needs = declared === 'admin-if-keys' ? (apiDigests.length + adminDigests.length > 0 ? 'admin' : 'none') : declared;
     const key = bearer(request);
     if (needs === 'admin' && adminDigests.length === 0) {
-      throw new AdminDisabled('admin endpoints are disabled: configure auth.adminKeys (LOGSIFT_ADMIN_KEYS) to enable them');
+      throw new AdminDisabled(
+        declared === 'admin-if-keys'
+          ? 'changing labels needs an admin key once API keys are configured, and none is: configure auth.adminKeys (LOGSIFT_ADMIN_KEYS)'
+          : 'admin endpoints are disabled: configure auth.adminKeys (LOGSIFT_ADMIN_KEYS) to enable them',
+      );
     }
     // No API keys configured: the API is open (admin keys guard only /admin).
     const protectedRoute = needs === 'admin' || (needs === 'api' && apiDigests.length > 0);

@@ -20,6 +20,8 @@ export interface ServiceObserver extends PipelineObserver {
   reload?(result: 'ok' | 'failed'): void;
   /** A request answered 503 under pressure, by cause. */
   pressure?(cause: string): void;
+  /** Templates the template store had never held (written in one flush). */
+  templatesNew?(count: number): void;
 }
 
 export interface ServiceMetrics {
@@ -62,6 +64,8 @@ export function createMetrics(): ServiceMetrics {
   const rowLimit = counter('logsift_row_limit_reached_total', 'Requests cut at server.maxRows');
   const reloads = counter('logsift_reloads_total', 'Pipeline reloads by result', ['result']);
   const pressure = counter('logsift_load_shed_total', 'Requests answered 503 under pressure, by cause', ['cause']);
+  const templatesNew = counter('logsift_templates_new_total', 'Templates the template store had never held (new patterns; a template renamed as it generalised is not new)');
+  templatesNew.inc(0);
   const cacheHits = counter('logsift_cache_hits_total', 'Rows answered from the decision cache');
   const cacheMisses = counter('logsift_cache_misses_total', 'Rows not in the decision cache');
   const llmCalls = counter('logsift_llm_calls_total', 'LLM calls (one per distinct template, retries included in attempts)');
@@ -115,6 +119,7 @@ export function createMetrics(): ServiceMetrics {
     rowLimitReached: () => rowLimit.inc(),
     reload: (result) => reloads.inc({ result }),
     pressure: (cause) => pressure.inc({ cause }),
+    templatesNew: (count) => templatesNew.inc(count),
     llmCall: () => llmCalls.inc(),
     llmCallEnded: (ok) => {
       if (!ok) llmFailures.inc();

@@ -8,6 +8,7 @@ import { xlsxAsCsv } from '../../xlsx/reader.js';
 import { discoverRoute } from './discover.js';
 import { ANSWER_TYPES, labelledStream, type LabelOptions } from '../labelled.js';
 import { readUpload, registerUploadParsers } from '../upload.js';
+import type { TemplateTracker } from '../../pipeline/pipeline.js';
 import type { ServiceObserver } from '../plugins/metrics.js';
 import { classifySchema } from './schemas.js';
 
@@ -26,6 +27,8 @@ export interface ClassifyRouteOptions {
   readonly explainMaxTemplates?: number;
   /** Told about every output row and a row limit reached (metrics). */
   readonly observer?: ServiceObserver;
+  /** The template store's tracker (counts templates, applies users' labels); unset when the store is off. */
+  readonly templates?: TemplateTracker;
 }
 
 declare module 'fastify' {
@@ -46,6 +49,7 @@ export function labelOptions(opts: ClassifyRouteOptions): LabelOptions {
     maxUploadBytes: opts.maxUploadBytes,
     neutraliseFormulas: opts.neutraliseFormulas,
     explainMaxTemplates: opts.explainMaxTemplates,
+    templates: opts.templates,
     observer: opts.observer,
   };
 }

@@ -16,7 +16,7 @@ const labelledObject = {
   description: 'The input object with every field kept in order (one named like ours is renamed `input_<name>`), then ours; an unusable record is ours alone.',
   properties: {
     target_label: { type: 'string', description: 'the label; for `label_stage` = `error`, the reason (naming the line, or the item and line)' },
-    label_stage: { type: 'string', enum: ['regex', 'embedding', 'llm', 'fallback', 'error'] },
+    label_stage: { type: 'string', enum: ['override', 'regex', 'embedding', 'llm', 'fallback', 'error'] },
     confidence: { type: 'number', minimum: 0, maximum: 1 },
   },
 };
@@ -416,5 +416,136 @@ export const liveSchema: FastifySchema = {
   response: {
     101: { description: 'Switching Protocols: the WebSocket is open', type: 'null' },
     ...errorResponses('GET /ws/logs'),
+  },
+};
+
+// ---- /templates (the template store, src/templates/) ----
+
+const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, 'null'], ...extra });
+
+const templateObject = {
+  type: 'object',
+  required: ['id', 'template', 'count', 'first_seen', 'last_seen', 'sources', 'example', 'label', 'label_stage', 'confidence', 'override', 'decided'],
+  properties: {
+    id: { type: 'string', description: '16 hex digits: a hash of the template text (the same text has the same id everywhere)', example: '3f3a255b79d7385b' },
+    template: { type: 'string', description: 'the text, `<*>` for each variable part', example: 'User <*> logged in.' },
+    count: { type: 'integer', description: 'lines seen (since the template was first stored)' },
+    first_seen: { type: 'string', format: 'date-time' },
+    last_seen: { type: 'string', format: 'date-time' },
+    sources: { type: 'array', items: { type: 'string' }, description: 'the first 16 sources seen' },
+    example: { type: 'object', required: ['source', 'log_message'], properties: { source: { type: 'string' }, log_message: { type: 'string' } }, description: 'the first line stored' },
+    label: nullable('string', { description: "the label its lines get now: the override's, else the pipeline's last decision" }),
+    label_stage: nullable('string', { enum: ['override', 'regex', 'embedding', 'llm', 'fallback', null] }),
+    confidence: nullable('number'),
+    override: {
+      type: ['object', 'null'],
+      description: "a user's label: applies to every later line of the template (stage `override`, confidence 1)",
+      required: ['label', 'by', 'at'],
+      properties: { label: { type: 'string' }, by: { type: 'string', description: 'the API key id (`key_<digest prefix>`), or `anonymous` without keys' }, at: { type: 'string', format: 'date-time' } },
+    },
+    decided: {
+      type: ['object', 'null'],
+      description: "the pipeline's last decision for its lines, the override aside: what the template goes back to without one",
+      required: ['label', 'label_stage', 'confidence'],
+      properties: { label: { type: 'string' }, label_stage: { type: 'string' }, confidence: { type: 'number' } },
+    },
+  },
+};
+
+const templateIdParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', description: 'the template id (GET /templates)' } },
+};
+
+const templatesNote =
+  'Templates are mined across requests by the service\'s own long-lived miner (not the per-request `?explain=true` miner, whose ids agree once both have reached the same text). Counts reach the store within templates.flushIntervalMs.';
+
+export const listTemplatesSchema: FastifySchema = {
+  summary: 'The template store: templates seen across requests, filtered, sorted, a page at a time',
+  tags: ['templates'],
+  description: templatesNote,
+  security: [{ bearer: [] }],
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      label: { type: 'string', description: 'only templates whose lines get this label now' },
+      stage: { type: 'string', enum: ['override', 'regex', 'embedding', 'llm', 'fallback'], description: 'only templates decided by this stage now' },
+      source: { type: 'string', description: 'only templates seen from this source' },
+      text: { type: 'string', minLength: 1, maxLength: 1000, description: 'only templates whose text contains this (ASCII case-insensitive)' },
+      since: { type: 'string', description: 'only templates first seen at or after this time (ISO 8601, or milliseconds since the epoch): new patterns' },
+      sort: { type: 'string', enum: ['count', 'recent'], default: 'count', description: '`count`: most lines first; `recent`: last seen first' },
+      limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+      cursor: { type: 'string', maxLength: 200, description: '`next_cursor` of the previous page (with the same filters and sort)' },
+    },
+  },
+  response: {
+    200: {
+      description: 'One page; `next_cursor` is null on the last.',
+      type: 'object',
+      required: ['templates', 'next_cursor'],
+      properties: { templates: { type: 'array', items: templateObject }, next_cursor: nullable('string') },
+    },
+    ...errorResponses('GET /templates'),
+  },
+};
+
+export const getTemplateSchema: FastifySchema = {
+  summary: 'One template of the store',
+  tags: ['templates'],
+  security: [{ bearer: [] }],
+  params: templateIdParams,
+  response: { 200: { description: 'the template', ...templateObject }, ...errorResponses('GET /templates/{id}') },
+};
+
+export const putTemplateLabelSchema: FastifySchema = {
+  summary: "Set a template's label (an override): every later line of the template gets it",
+  tags: ['templates'],
+  description:
+    'Applies at once to every later line of the template, before the regex rules (`label_stage` `override`, confidence 1), survives restarts and reloads, ' +
+    'and records who (the API key id, never the key) and when. With keys configured it needs an admin key; without any, it is open like /classify.',
+  security: [{ bearer: [] }],
+  params: templateIdParams,
+  body: {
+    type: 'object',
+    required: ['label'],
+    additionalProperties: false,
+    properties: { label: { type: 'string', minLength: 1, description: 'one of the labels the service knows (GET /readyz: labels), or the unclassified label, e.g. `Security Alert`' } },
+  },
+  response: { 200: { description: 'the template, with its override', ...templateObject }, ...errorResponses('PUT /templates/{id}') },
+};
+
+export const deleteTemplateLabelSchema: FastifySchema = {
+  summary: "Remove a template's override: its lines are classified by the pipeline again",
+  tags: ['templates'],
+  description: 'Idempotent. Same keys as PUT.',
+  security: [{ bearer: [] }],
+  params: templateIdParams,
+  response: { 200: { description: 'the template, without an override', ...templateObject }, ...errorResponses('DELETE /templates/{id}/label') },
+};
+
+export const exportTemplatesSchema: FastifySchema = {
+  summary: "Users' labels on templates as regex rules or as labelled training lines",
+  tags: ['templates'],
+  description:
+    '`format=rules`: `{"rules": [...]}` in configs/regex_rules.json\'s format, one anchored rule per overridden template (checked by the same loader as that file: RE2, linear time). ' +
+    '`format=csv`: `source,log_message,target_label`, each overridden template\'s example line with its label, for `logsift train --data` or `logsift eval --augment`.',
+  security: [{ bearer: [] }],
+  querystring: {
+    type: 'object',
+    required: ['format'],
+    additionalProperties: false,
+    properties: { format: { type: 'string', enum: ['rules', 'csv'] } },
+  },
+  response: {
+    200: {
+      description: 'the export',
+      content: {
+        'application/json': { schema: { type: 'object', properties: { $comment: { type: 'string' }, rules: { type: 'array', items: { type: 'object', additionalProperties: true } } } } },
+        'text/csv': { schema: { type: 'string', example: 'source,log_message,target_label\nsshd,Failed password for root from 10.0.0.1,Security Alert\n' } },
+      },
+    },
+    ...errorResponses('GET /templates/export'),
   },
 };
