@@ -18,6 +18,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'shared',
+          sequence: { groupOrder: 0 },
           exclude: [...configDefaults.exclude, ...TIMED],
           // The other files share their worker process without a fresh module graph per file: fastify, prom-client,
           // re2, onnxruntime and the pipeline modules load once instead of once per file (about
@@ -27,7 +28,8 @@ export default defineConfig({
           isolate: false,
         },
       },
-      { extends: true, test: { name: 'timed', include: TIMED, isolate: true } },
+      // After the shared files (groupOrder), one at a time: nothing else runs while they time.
+      { extends: true, test: { name: 'timed', include: TIMED, isolate: true, fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },
 });
