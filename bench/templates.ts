@@ -136,8 +136,11 @@ function timed(run: () => void): number {
 
 // ---- Scoring ----
 
-/** Grouping accuracy: lines whose predicted group holds exactly the lines of their true group. */
-export function groupingAccuracy(predicted: readonly (string | number)[], truth: readonly string[]): number {
+/**
+ * The predicted groups scored against the truth: a group is right when it holds exactly the lines
+ * of one true template.
+ */
+function exactGroups(predicted: readonly (string | number)[], truth: readonly string[]): { groups: number; templates: number; rightGroups: number; rightLines: number } {
   const truthSize = new Map<string, number>();
   for (const t of truth) truthSize.set(t, (truthSize.get(t) ?? 0) + 1);
   const groups = new Map<string | number, number[]>();
@@ -146,34 +149,28 @@ export function groupingAccuracy(predicted: readonly (string | number)[], truth:
     if (g) g.push(i);
     else groups.set(p, [i]);
   });
-  let correct = 0;
+  let rightGroups = 0;
+  let rightLines = 0;
   for (const lines of groups.values()) {
     const first = truth[lines[0]];
-    if (lines.every((i) => truth[i] === first) && truthSize.get(first) === lines.length) correct += lines.length;
+    if (lines.every((i) => truth[i] === first) && truthSize.get(first) === lines.length) {
+      rightGroups++;
+      rightLines += lines.length;
+    }
   }
-  return correct / truth.length;
+  return { groups: groups.size, templates: truthSize.size, rightGroups, rightLines };
 }
 
-/**
- * F1 of groups (FGA, Loghub 2.0): a predicted group is right when it holds exactly the lines of
- * one true template; precision over predicted groups, recall over true templates.
- */
+/** Grouping accuracy: lines whose predicted group holds exactly the lines of their true group. */
+export function groupingAccuracy(predicted: readonly (string | number)[], truth: readonly string[]): number {
+  return exactGroups(predicted, truth).rightLines / truth.length;
+}
+
+/** F1 of groups (FGA, Loghub 2.0): precision over predicted groups, recall over true templates. */
 export function groupingF1(predicted: readonly (string | number)[], truth: readonly string[]): number {
-  const truthSize = new Map<string, number>();
-  for (const t of truth) truthSize.set(t, (truthSize.get(t) ?? 0) + 1);
-  const groups = new Map<string | number, number[]>();
-  predicted.forEach((p, i) => {
-    const g = groups.get(p);
-    if (g) g.push(i);
-    else groups.set(p, [i]);
-  });
-  let right = 0;
-  for (const lines of groups.values()) {
-    const first = truth[lines[0]];
-    if (lines.every((i) => truth[i] === first) && truthSize.get(first) === lines.length) right++;
-  }
-  const precision = right / groups.size;
-  const recall = right / truthSize.size;
+  const { groups, templates, rightGroups } = exactGroups(predicted, truth);
+  const precision = rightGroups / groups;
+  const recall = rightGroups / templates;
   return precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
 }
 

@@ -58,15 +58,13 @@ export async function installWordVectors(config: Config): Promise<number> {
   if (config.embedder.wordVectors === '') return 0;
   const file = resolvePath(config.embedder.wordVectors);
   try {
-    const present = await loadWordVectors(file).then(
-      () => true,
-      () => false,
-    );
-    if (!present) {
+    // A missing or unreadable file is derived (again); a good one is read once.
+    let vectors = await loadWordVectors(file).catch(() => undefined);
+    if (!vectors) {
       process.stdout.write(`Deriving the lexical embedder's word vectors into ${file} (once, a few seconds)\n`);
       await deriveWordVectors(file);
+      vectors = await loadWordVectors(file);
     }
-    const vectors = await loadWordVectors(file);
     process.stdout.write(`Word vectors: ${file} (${vectors.rows.size} words, ${vectors.fingerprint})\n`);
     return 0;
   } catch (err) {
