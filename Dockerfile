@@ -25,6 +25,11 @@
 # Signals: node runs as PID 1 and the `serve` command handles SIGTERM/SIGINT (stops accepting
 # connections, lets in-flight requests finish, exits 0). `--init` (tini) is optional but reaps
 # zombies and is recommended. Give `docker stop -t` enough time for long uploads to finish.
+#
+# The same image runs the NATS JetStream stream consumer (README: Stream consumer):
+#   docker run --init --rm -e LOGSIFT_NATS_URL=nats://nats:4222 logsift node dist/cli.js consume
+# It answers /healthz, /readyz and /metrics on PORT, so the HEALTHCHECK below works for it too;
+# on SIGTERM it finishes and acknowledges the batch in flight, then exits 0.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 

@@ -11,6 +11,7 @@ commands:
   setup [--data FILE.csv]    models (or your own model folder), then a head that fits them if there is none (run by npm start)
   corpus                     regenerate the training corpus in data/
   discover --data FILE.csv   mine templates, group them into families, suggest regex rules (--out DIR)
+  consume                    label records from a NATS JetStream stream and publish them (any number of workers)
 
 Configuration comes from LOGSIFT_CONFIG (a JSON file) and environment variables; see README.md.`;
 
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   corpus: async () => (await import('./commands/corpus.js')).corpusCommand,
   setup: async () => (await import('./commands/setup.js')).setupCommand,
   discover: async () => (await import('./commands/discover.js')).discoverCommand,
+  consume: async () => (await import('./commands/consume.js')).consumeCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -244,6 +244,63 @@ const liveSchema = z.object({
   maxInFlight: positiveInt.default(1024).meta({ env: 'LOGSIFT_WS_MAX_IN_FLIGHT' }),
 });
 
+/** A NATS subject token's characters (no spaces, no wildcards, no dots: one token). */
+const natsName = z.string().regex(/^[^\s.*>]+$/, 'a NATS name: no spaces, dots, * or >');
+
+/**
+ * The output subject: a NATS subject in which `{subject}` (the input message's subject), `{label}`
+ * (the label, every character but letters, digits, `_` and `-` turned into `_`; `error` for an
+ * error row) and `{stage}` (label_stage) are replaced.
+ */
+const outputSubject = z
+  .string()
+  .min(1)
+  .refine((s) => {
+    const sample = s.replaceAll(/\{(subject|label|stage)\}/g, 'x');
+    return !/[\s*>{}]/.test(sample) && sample.split('.').every((t) => t.length > 0);
+  }, 'a NATS subject without wildcards or empty tokens; placeholders: {subject}, {label}, {stage}');
+
+/** `logsift consume`: the stream consumer on NATS JetStream (src/consume/). */
+const consumeSchema = z.object({
+  /** NATS server URLs (comma-separated in the environment); `nats://user:pass@host:4222` works too. */
+  servers: z.array(z.string().min(1)).min(1).default(['nats://127.0.0.1:4222']).meta({ env: 'LOGSIFT_NATS_URL' }),
+  /** The JetStream stream holding the input records. */
+  stream: natsName.default('LOGS').meta({ env: 'LOGSIFT_NATS_STREAM' }),
+  /**
+   * Subjects of the stream the consumer takes (its filter); empty = every subject of the stream.
+   * More than one needs nats-server 2.10 (filter_subjects).
+   */
+  subjects: z.array(z.string().min(1)).default([]).meta({ env: 'LOGSIFT_NATS_SUBJECTS' }),
+  /** The durable pull consumer every worker shares: each message goes to one of them. */
+  durable: natsName.default('logsift').meta({ env: 'LOGSIFT_NATS_DURABLE' }),
+  /** Create the durable consumer when the stream has none of that name (off: it must exist). */
+  createConsumer: flag.default(true).meta({ env: 'LOGSIFT_NATS_CREATE_CONSUMER' }),
+  /** Where each labelled record is published; a stream must store it (with a duplicate window). */
+  output: outputSubject.default('logs.labelled').meta({ env: 'LOGSIFT_NATS_OUTPUT' }),
+  /** Messages fetched at most per pull request; those that arrive together are classified together. */
+  batchSize: positiveInt.default(256).meta({ env: 'LOGSIFT_NATS_BATCH' }),
+  /** How long one pull request waits for messages (at least 1000); on SIGTERM the last one is waited out. */
+  fetchExpiresMs: z.coerce.number().int().min(1000).default(5000).meta({ env: 'LOGSIFT_NATS_FETCH_EXPIRES_MS' }),
+  /**
+   * The consumer's ack wait (when this worker creates it): a message not acknowledged this long
+   * after delivery goes to another worker. A batch still being worked on is kept (in-progress acks).
+   */
+  ackWaitMs: z.coerce.number().int().min(1000).default(30_000).meta({ env: 'LOGSIFT_NATS_ACK_WAIT_MS' }),
+  /** The consumer's max_ack_pending (when this worker creates it): messages delivered and unacknowledged, all workers together. */
+  maxAckPending: positiveInt.default(10_000).meta({ env: 'LOGSIFT_NATS_MAX_ACK_PENDING' }),
+  /** How long a publish waits for the output stream's acknowledgement; past it the message is retried. */
+  publishTimeoutMs: positiveInt.default(10_000).meta({ env: 'LOGSIFT_NATS_PUBLISH_TIMEOUT_MS' }),
+  /** The field holding the line in JSON records (as `?field=`); default `log_message`, else `message`. */
+  field: z.string().min(1).optional().meta({ env: 'LOGSIFT_NATS_FIELD' }),
+  /** The source of records that name none (as `?source=`); a `Logsift-Source` header on the message wins. */
+  source: z.string().optional().meta({ env: 'LOGSIFT_NATS_SOURCE' }),
+  /** Authentication (all optional): a token, a user and password, or a .creds file (NGS, decentralised auth). */
+  token: z.string().min(1).optional().meta({ env: 'LOGSIFT_NATS_TOKEN' }),
+  user: z.string().min(1).optional().meta({ env: 'LOGSIFT_NATS_USER' }),
+  password: z.string().min(1).optional().meta({ env: 'LOGSIFT_NATS_PASSWORD' }),
+  credsFile: z.string().min(1).optional().meta({ env: 'LOGSIFT_NATS_CREDS' }),
+});
+
 export const configSchema = z.object({
   server: serverSchema.default(serverSchema.parse({})),
   pipeline: pipelineSchema.default(pipelineSchema.parse({})),
@@ -261,6 +318,7 @@ export const configSchema = z.object({
   jobs: jobsSchema.default(jobsSchema.parse({})),
   live: liveSchema.default(liveSchema.parse({})),
   templates: templatesSchema.default(templatesSchema.parse({})),
+  consume: consumeSchema.default(consumeSchema.parse({})),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -64,7 +64,10 @@ function describeValue(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
-export type ObjectRowOptions = Pick<JsonReadOptions, 'maxColumns' | 'messageField' | 'defaultSource'>;
+export interface ObjectRowOptions extends Pick<JsonReadOptions, 'maxColumns' | 'messageField' | 'defaultSource'> {
+  /** How the reader names the message field, for the error that says to (default `?field=…`). */
+  readonly fieldSetting?: string;
+}
 
 /**
  * One parsed record as a row: the line from its message field and its source, or the reason it
@@ -72,7 +75,7 @@ export type ObjectRowOptions = Pick<JsonReadOptions, 'maxColumns' | 'messageFiel
  * (`line 3`, `item 2 (line 3)`, `frame 7`). For every reader of JSON records (also the WebSocket stream's frames).
  */
 export function objectRow(value: unknown, text: string, line: number, at: string, options: ObjectRowOptions): JsonRow {
-  const { maxColumns, messageField, defaultSource = '' } = options;
+  const { maxColumns, messageField, defaultSource = '', fieldSetting = '?field=…' } = options;
   const fail = (reason: string, cells?: JsonCells): JsonRow => ({ line, cells, error: `${at}: ${reason}` });
   const preview = (t: string) => JSON.stringify(t.length > 200 ? `${t.slice(0, 200)}…` : t);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail(`not a JSON object but ${describeValue(value)}: ${preview(text)}`);
@@ -82,7 +85,7 @@ export function objectRow(value: unknown, text: string, line: number, at: string
   const cells: JsonCells = { text, value: object };
   const name = messageField ?? MESSAGE_FIELDS.find((n) => Object.hasOwn(object, n));
   if (name === undefined || !Object.hasOwn(object, name)) {
-    return fail(messageField ? `no "${messageField}" field (named by ?field=)` : 'no "log_message" or "message" field (name the field holding the line with ?field=…)', cells);
+    return fail(messageField ? `no "${messageField}" field (named by ${fieldSetting.replace(/…$/, '')})` : `no "log_message" or "message" field (name the field holding the line with ${fieldSetting})`, cells);
   }
   const message = object[name];
   if (typeof message !== 'string') return fail(`the "${name}" field is ${describeValue(message)}, not a string`, cells);
@@ -92,6 +95,28 @@ export function objectRow(value: unknown, text: string, line: number, at: string
     source = object.source;
   }
   return { line, cells, record: { source: source.trim(), message: message.trim() } };
+}
+
+/**
+ * One message of a stream (a WebSocket frame, a NATS message) as a row: a JSON object as on
+ * /classify (objectRow), or else a plain log line, which the output shows as `log_message` (with
+ * `source` when there is a default source). A line that merely starts with `{` but is not JSON is
+ * a log line like any other.
+ */
+export function textRow(text: string, line: number, at: string, options: ObjectRowOptions): JsonRow {
+  if (text.trimStart().startsWith('{')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    if (value !== undefined) return objectRow(value, text.trim(), line, at, options);
+  }
+  const { defaultSource } = options;
+  const message = text.replace(/\r?\n$/, '');
+  const value: Record<string, string> = defaultSource !== undefined ? { source: defaultSource, log_message: message } : { log_message: message };
+  return { line, cells: { text: JSON.stringify(value), value }, record: { source: (defaultSource ?? '').trim(), message: message.trim() } };
 }
 
 /**

@@ -14,7 +14,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket, RawData } from 'ws';
-import { objectRow, type JsonCells, type JsonRow } from '../../json/reader.js';
+import { textRow, type JsonRow } from '../../json/reader.js';
 import { labelledObject } from '../../json/writer.js';
 import type { PipelineObserver } from '../../pipeline/observer.js';
 import { runRows } from '../../pipeline/run.js';
@@ -93,20 +93,7 @@ export async function liveRoutes(app: FastifyInstance, opts: LiveRouteOptions): 
       const at = `frame ${line}`;
       if (isBinary) return { line, cells: undefined, error: `${at}: a binary frame; send text: one log line, or a JSON object with "log_message" or "message"` };
       const text = (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer)).toString('utf8');
-      if (text.trimStart().startsWith('{')) {
-        let value: unknown;
-        try {
-          value = JSON.parse(text);
-        } catch {
-          value = undefined;
-        }
-        // A line that merely starts with `{` but is not JSON is a log line like any other.
-        if (value !== undefined) return objectRow(value, text.trim(), line, at, { maxColumns: opts.maxColumns, messageField, defaultSource });
-      }
-      const message = text.replace(/\r?\n$/, '');
-      const value: Record<string, string> = defaultSource !== undefined ? { source: defaultSource, log_message: message } : { log_message: message };
-      const cells: JsonCells = { text: JSON.stringify(value), value };
-      return { line, cells, record: { source: (defaultSource ?? '').trim(), message: message.trim() } };
+      return textRow(text, line, at, { maxColumns: opts.maxColumns, messageField, defaultSource });
     };
 
     const release = (n: number) => {
