@@ -183,26 +183,36 @@ export class StreamWorker {
   }
 
   private static async prepare(jsm: JetStreamManager, settings: ConsumeSettings, log: Logger): Promise<ConsumerInfo> {
-    const { stream, durable } = settings;
+    const { stream } = settings;
     const input = await jsm.streams.info(stream).catch((err: Error) => {
       throw new Error(isNotFound(err) ? `no JetStream stream "${stream}" (consume.stream): create it first (README: Stream consumer)` : `stream "${stream}": ${err.message}`);
     });
     const inputSubjects = input.config.subjects ?? [];
+    /** The output's streams and their duplicate windows (ms). */
+    const outputs = new Map<string, number>();
     for (const subject of sampleOutputSubjects(settings.output, inputSubjects)) {
       const loop = inputSubjects.find((s) => subjectMatches(s, subject));
       if (loop) throw new Error(`the output subject ${subject} (consume.output) is stored by the input stream "${stream}" (subject ${loop}): every labelled record would be read again`);
       const name = await jsm.streams.find(subject).catch(() => undefined);
       if (!name) throw new Error(`no JetStream stream stores the output subject ${subject} (consume.output): create one with a duplicate window (README: Stream consumer)`);
-      const out = await jsm.streams.info(name);
-      const windowMs = millis(out.config.duplicate_window ?? 0);
-      if (windowMs < 2 * settings.ackWaitMs) {
+      outputs.set(name, millis((await jsm.streams.info(name)).config.duplicate_window ?? 0));
+    }
+    const consumer = await StreamWorker.durableConsumer(jsm, settings, log);
+    const ackWaitMs = consumer.config.ack_wait ? millis(consumer.config.ack_wait) : settings.ackWaitMs;
+    for (const [name, windowMs] of outputs) {
+      if (windowMs < 2 * ackWaitMs) {
         log.warn(
-          { outputStream: name, duplicateWindowMs: windowMs, ackWaitMs: settings.ackWaitMs },
-          `the output stream's duplicate window is shorter than twice the ack wait: a record redelivered after a worker died may be stored twice`,
+          { outputStream: name, duplicateWindowMs: windowMs, ackWaitMs },
+          `the output stream's duplicate window is shorter than twice the consumer's ack wait: a record redelivered after a worker died may be stored twice`,
         );
       }
     }
+    return consumer;
+  }
 
+  /** The durable consumer: the one the stream has, or a new one when allowed. */
+  private static async durableConsumer(jsm: JetStreamManager, settings: ConsumeSettings, log: Logger): Promise<ConsumerInfo> {
+    const { stream, durable } = settings;
     const existing = await jsm.consumers.info(stream, durable).catch((err: Error) => {
       if (isNotFound(err)) return undefined;
       throw err;
