@@ -16,7 +16,7 @@ const USAGE = `usage: logsift corpus [--out data/corpus.csv] [--rows N] [--seed 
 Generates the labelled training corpus from the family template files (data/templates/*.yaml).
 
   --out FILE        where to write the CSV (default: data/corpus.csv)
-  --rows N          rows in all (default: 80000)
+  --rows N          rows in all (default: 160000)
   --seed N          PRNG seed; the same seed and templates always give the same file (default: 42)
   --templates DIR   template folder (default: data/templates)
   --sample N        print N generated lines per label instead of writing a file
@@ -61,7 +61,7 @@ export async function corpusCommand(argv: string[]): Promise<number> {
   let seed: number;
   let sample: number;
   try {
-    rows = nonNegativeInt(values.rows, '--rows', 80_000);
+    rows = nonNegativeInt(values.rows, '--rows', 160_000);
     seed = nonNegativeInt(values.seed, '--seed', 42);
     sample = nonNegativeInt(values.sample, '--sample', 0);
   } catch (err) {

@@ -18,7 +18,7 @@ export const TRAIN_USAGE = `usage: logsift train --data FILE.csv [--embedder onn
                      [--l2 N] [--epochs N] [--learning-rate N] [--hidden N] [--alpha N]
 
   --head            the model (default softmax); \`logsift eval --compare\` compares them
-  --l2, --epochs, --learning-rate   softmax and mlp (defaults: softmax 5e-5, 40, 0.02;
+  --l2, --epochs, --learning-rate   softmax and mlp (defaults: softmax 5e-5, 20, 0.02;
                     mlp ${MLP_DEFAULTS.l2}, ${MLP_DEFAULTS.epochs}, ${MLP_DEFAULTS.learningRate})
   --hidden          mlp hidden units (default ${MLP_DEFAULTS.hidden})
   --alpha           naive-bayes smoothing (default 1)`;

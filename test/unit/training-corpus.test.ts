@@ -88,7 +88,7 @@ describe('corpus generator', () => {
   let shippedShapes: { line: string; whole: string; message: string }[] | undefined;
   const shipped = () => (shippedShapes ??= generateCorpus({ seed: 42, families }).map((r) => ({ line: r.log_message, whole: shape(r.log_message), message: messageShape(r.log_message) })));
   for (const [name, path] of [['Codebasics', CODEBASICS], ['Loghub 2k dev', LOGHUB_DEV]] as const) {
-    it.skipIf(!existsSync(path))(`copies no line of the ${name} evaluation set (masked, case-insensitive)`, { timeout: 60_000 /* masks 80,000 generated and 16,000 evaluation lines */ }, () => {
+    it.skipIf(!existsSync(path))(`copies no line of the ${name} evaluation set (masked, case-insensitive)`, { timeout: 120_000 /* masks 160,000 generated and up to 16,000 evaluation lines */ }, () => {
       const evalRows = parse(readFileSync(path), { columns: true }) as { log_message: string }[];
       const forbidden = new Set(evalRows.flatMap((e) => [shape(e.log_message), messageShape(e.log_message)]));
       const hits = [...new Set(shipped().filter((r) => forbidden.has(r.whole) || forbidden.has(r.message)).map((r) => r.line))];
