@@ -25,7 +25,8 @@ import { LlmStage } from '../stages/llm.js';
 import { compileRules, RegexStage, type CompiledRule } from '../stages/regex.js';
 import type { Stage } from '../stages/types.js';
 import type { PipelineObserver } from './observer.js';
-import { Pipeline, type PipelineOptions } from './pipeline.js';
+import { TemplateNamer } from '../templates/namer.js';
+import { Pipeline } from './pipeline.js';
 
 /** What was loaded, for /readyz, logs and metrics. */
 export interface PipelineInfo {
@@ -115,8 +116,6 @@ export interface BuildOverrides {
   readonly stages?: readonly Stage<never>['name'][];
   /** Told about stage calls, cache hits, LLM calls and answers (the server's metrics). */
   readonly observer?: PipelineObserver;
-  /** What decisions are shared and cached by (PipelineOptions.decisionKey; bench/template-cache.ts only). */
-  readonly decisionKey?: PipelineOptions['decisionKey'];
 }
 
 /** Loads rules, embedder, head and LLM client from configuration and composes the stages. */
@@ -176,7 +175,8 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
     cacheSize: config.pipeline.cacheSize,
     preparer,
     observer,
-    decisionKey: overrides.decisionKey,
+    // Its own namer names templates only where no tracker does (the store off, evaluation, jobs).
+    templateNamer: config.pipeline.templateDecisions ? new TemplateNamer({ maxTemplates: config.templates.minerMaxTemplates }) : undefined,
   });
   return {
     pipeline,

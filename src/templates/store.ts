@@ -47,7 +47,7 @@ export interface TemplateDelta {
   readonly sources: Set<string>;
   /** The first line gathered (unset only while a renamed template has had no line of its own yet). */
   example?: { readonly source: string; readonly message: string };
-  decided?: { label: string; stage: string; confidence: number };
+  decided?: { readonly label: string; readonly stage: string; readonly confidence: number };
   /** Ids this template replaced when it generalised: their rows are merged into it. */
   replaces?: Set<string>;
 }
