@@ -24,8 +24,9 @@
  *   npx tsx bench/limits.ts onnx     [--data FILE.csv] [--rounds 3] [--naive-rows 150] [--head-dir .tmp/onnx-head]
  *
  * Run `npm run build` first (the service runs from dist/), or pass --source to run src/ through tsx.
- * `--baseline DIR`: also run the build in DIR (another checkout, e.g. a worktree of main, built
- * there) as a third contender, rounds interleaved with the others: a before/after in one run.
+ * `--baseline DIR` (repeatable): also run the build in DIR (another checkout, e.g. a worktree of
+ * main, built there) as a further contender, rounds interleaved with the others: before/after in
+ * one run.
  * onnx needs a head trained for the random-weight MiniLM (see bench/run.ts for the command).
  */
 import { resolve } from 'node:path';
@@ -175,7 +176,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       'naive-rows': { type: 'string', default: '150' },
       'head-dir': { type: 'string', default: resolve(PROJECT_ROOT, '.tmp/onnx-head') },
       source: { type: 'boolean', default: false },
-      baseline: { type: 'string' },
+      baseline: { type: 'string', multiple: true },
       connections: { type: 'string', default: '32' },
       duration: { type: 'string', default: '10' },
     },
@@ -190,12 +191,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const templates = Math.round(rows / 23);
     const file = await generateCsv(resolve(OUT_DIR, `logs-${rows}-t${templates}.csv`), rows, 'corpus', 1, templates);
     console.log(`${file}: ${fmt(rows)} rows drawn from ${fmt(templates)} corpus lines (about one per 23 rows, as in Loghub), digits redrawn\n`);
-    await compareUpload(file, n, [reference, logsift(), ...(values.baseline ? [baseline(resolve(values.baseline))] : [])]);
+    await compareUpload(file, n, [reference, logsift(), ...(values.baseline ?? []).map((dir) => baseline(resolve(dir)))]);
   } else if (what === 'distinct') {
     const file = await distinctFile(Number(values.rows ?? 100_000));
     const { rows, distinct } = await countTemplates(file);
     console.log(`${file}: ${fmt(rows)} rows, ${fmt(distinct)} distinct prepared lines (cache keys)\n`);
-    await compareUpload(file, n, [reference, logsift(), ...(values.baseline ? [baseline(resolve(values.baseline))] : [])]);
+    await compareUpload(file, n, [reference, logsift(), ...(values.baseline ?? []).map((dir) => baseline(resolve(dir)))]);
   } else if (what === 'small') {
     const rows = Number(values.rows ?? 10);
     console.log(`${rows}-row requests (Codebasics rows) at ${values.connections} connections, ${values.duration} s each, after a 2 s warm-up; autocannon runs in this process\n`);

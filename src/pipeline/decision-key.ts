@@ -25,7 +25,7 @@ import type { NamedTemplate } from '../templates/namer.js';
 import type { PreparedLine } from '../lines/types.js';
 
 /** Stems (the start of a word, or of a part of a compound: `FAIL_TASK_CLEANUP`, `connectionRefused`). */
-const PROBLEM_STEM = /^(?:fail|error|exception|fatal|critical|panic|abort|kill|deni|deny|refus|reject|invalid|illegal|unauthori|forbid|timeout|timedout|lost|corrupt|warn|deprecat|unable|cannot|broke|missing|unknown|violat|exceed|overflow|crash|dead|unreachable|unavailable|wrong|expire|insufficient|exhaust|leak|halt|segfault|interrupt|unexpected|mismatch|incorrect)/i;
+const PROBLEM_STEM = /^(?:fail|error|exception|fatal|critical|panic|abort|kill|deni|deny|refus|reject|invalid|illegal|unauthori|forbid|timeout|timedout|lost|corrupt|warn|deprecat|unable|cannot|broke|missing|unknown|violat|exceed|overflow|crash|dead|unreachable|unavailable|wrong|expire|insufficient|exhaust|leak|halt|segfault|interrupt|unexpected|mismatch|incorrect|problem|fault|trouble)/i;
 /** Whole parts only: short words that start too many others (`errand`, `download`, `badge`). */
 const PROBLEM_WORD = /^(?:err|crit|down|bad|oom|nok|ko)$/i;
 /** Parts of a word: split at anything but a letter, and between a lower-case letter and an upper-case one. */

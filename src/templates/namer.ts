@@ -1,9 +1,10 @@
 /**
  * Names the template of each prepared line: one long-lived miner (src/lines/templates.ts) fed the
- * message (header split off) of each prepared line the first time that line is seen; later rows
- * of the line take the template from a map. Lines with one prepared line differ only where
- * masking put a placeholder, which the miner takes as parameters too, so this changes nothing
- * but the cost.
+ * message (header split off) of a line the first time its masked message is seen; later rows
+ * with that masked message take the template from a map. Messages with one masked form differ
+ * only where masking put a placeholder, which the miner takes as parameters too, so this
+ * changes nothing but the cost (and lines that differ only in their level or component, which
+ * the miner never sees, are mined once).
  *
  * Two users: the template store's tracker (tracker.ts: counts, overrides) and the pipeline
  * (decisions shared per template, src/pipeline/decision-key.ts). With the store on, the pipeline
@@ -38,8 +39,8 @@ interface Entry {
 
 export class TemplateNamer {
   private readonly miner: TemplateMiner;
-  /** Prepared line → its template. */
-  private readonly byLine: LRUCache<string, Entry>;
+  /** Masked message (PreparedLine.text) → its template. */
+  private readonly byMessage: LRUCache<string, Entry>;
   /**
    * The same entries by the preparer's shape object (Prepared.shape): the rows of a repeated
    * shape, nearly every row of a large upload, find their template by object identity instead
@@ -55,7 +56,7 @@ export class TemplateNamer {
 
   constructor(private readonly options: TemplateNamerOptions) {
     this.miner = new TemplateMiner({ maxTemplates: options.maxTemplates });
-    this.byLine = new LRUCache({ max: options.maxTemplates * 4 });
+    this.byMessage = new LRUCache({ max: options.maxTemplates * 4 });
     this.aliases = new LRUCache({ max: options.maxTemplates });
     this.texts = new LRUCache({ max: options.maxTemplates });
   }
@@ -70,17 +71,17 @@ export class TemplateNamer {
     return this.miner.size;
   }
 
-  /** The prepared line's template, mined the first time the line is seen. */
+  /** The prepared line's template, mined the first time its masked message is seen. */
   name(prepared: Prepared): NamedTemplate {
     const { shape } = prepared;
     let entry = shape === undefined ? undefined : this.byShape.get(shape);
     if (entry === undefined) {
-      entry = this.byLine.get(prepared.text);
+      entry = this.byMessage.get(prepared.line.text);
       if (entry === undefined) {
         const mined = this.miner.add(prepared.body);
         if (mined.previousIds) this.renamed(mined.previousIds, mined.id, mined.template);
         entry = { id: mined.id, text: mined.template, renames: this.renames };
-        this.byLine.set(prepared.text, entry);
+        this.byMessage.set(prepared.line.text, entry);
       }
       if (shape !== undefined) this.byShape.set(shape, entry);
     }

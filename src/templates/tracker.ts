@@ -8,7 +8,7 @@
  *   start-up it is seeded with the store's most recently seen templates, so a restart does not
  *   hand a template's first lines the ids of more specific texts. The pipeline shares decisions
  *   per template by these names too (src/pipeline/decision-key.ts).
- * - Hot path: a row whose prepared line was mined before is not mined again (namer.ts); when a
+ * - Hot path: a row whose masked message was mined before is not mined again (namer.ts); when a
  *   template generalises, its old id is an alias of the new one and what was gathered under the
  *   old id moves over.
  * - Overrides are held in memory (id → label), read once from the store and kept in step by
@@ -35,10 +35,15 @@ interface Assignment extends TemplateAssignment {
   readonly deltas: readonly TemplateDelta[];
 }
 
+/** A delta being gathered, with the source last added: rows of one template mostly come from one source, and skip the set. */
+interface Gathering extends TemplateDelta {
+  lastSource?: string;
+}
+
 export class StoreTracker implements TemplateTracker {
   private readonly namer: TemplateNamer;
   private overrides: Map<string, string>;
-  private pending = new Map<string, TemplateDelta>();
+  private pending = new Map<string, Gathering>();
   private readonly now: () => number;
 
   constructor(
@@ -120,11 +125,14 @@ export class StoreTracker implements TemplateTracker {
     if (delta) {
       delta.count++;
       delta.lastSeen = now;
-      if (delta.sources.size < MAX_SOURCES) delta.sources.add(record.source);
+      if (record.source !== delta.lastSource) {
+        if (delta.sources.size < MAX_SOURCES) delta.sources.add(record.source);
+        delta.lastSource = record.source;
+      }
       delta.example ??= { source: record.source, message: record.message };
       return delta;
     }
-    const fresh: TemplateDelta = { id: named.id, text: named.text, count: 1, firstSeen: now, lastSeen: now, sources: new Set([record.source]), example: { source: record.source, message: record.message } };
+    const fresh: Gathering = { id: named.id, text: named.text, count: 1, firstSeen: now, lastSeen: now, sources: new Set([record.source]), example: { source: record.source, message: record.message }, lastSource: record.source };
     this.pending.set(named.id, fresh);
     return fresh;
   }
