@@ -52,6 +52,8 @@ interface MaskedEntry {
   readonly level: PreparedLine['level'];
   readonly line: PreparedLine;
   readonly text: string;
+  /** In the cache (an answer for every message of its shapes); false: this message's alone (its masked text keeps a digit). */
+  readonly cached: boolean;
 }
 
 const DIGIT = /\d/;
@@ -134,7 +136,8 @@ export class LinePreparer {
       if (known && sameShape(known.sample, clipped)) return { body: clipped.trim().slice(known.start, known.end), line: known.line, text: known.text, shape: known };
     }
     const parsed = this.parser.parse(clipped);
-    const { line, text, entry: masked } = this.maskParsed(parsed.message, parsed.component, parsed.level);
+    const masked = this.maskParsed(parsed.message, parsed.component, parsed.level);
+    const { line, text } = masked;
     // Digits left in the prepared line would differ between lines of the shape.
     if (shapes && parsed.span && !DIGIT.test(text)) {
       const entry: ShapeEntry = { sample: clipped, start: parsed.span[0], end: parsed.span[1], line, text };
@@ -143,14 +146,16 @@ export class LinePreparer {
     }
     // Not a shape of its own (a JSON record, say), but the masked entry stands for the lines
     // whose message (the body), component and level have these shapes: they prepare alike.
-    return masked ? { body: parsed.message, line, text, shape: masked } : { body: parsed.message, line, text };
+    // `shape` is always set (if undefined): one object shape for every Prepared keeps the code
+    // that reads it on every row monomorphic.
+    return { body: parsed.message, line, text, shape: masked.cached ? masked : undefined };
   }
 
   /**
-   * The masked line of a split line, from the second-level cache when its shapes are known;
-   * `entry`: the cache's entry for them, when it holds one (found or learnt).
+   * The masked line of a split line, from the second-level cache when its shapes are known: the
+   * cache's entry (found or learnt), or one for this message alone (`cached` false).
    */
-  private maskParsed(message: string, component: string | undefined, level: PreparedLine['level']): { line: PreparedLine; text: string; entry?: MaskedEntry } {
+  private maskParsed(message: string, component: string | undefined, level: PreparedLine['level']): MaskedEntry {
     const masked = this.masked;
     const hash = masked && message.length <= MAX_SHAPE_CHARS ? (Math.imul(shapeHash(message), 31) ^ shapeHash(component ?? '\u0000') ^ (level?.length ?? 0)) >>> 0 : undefined;
     if (hash !== undefined) {
@@ -162,17 +167,17 @@ export class LinePreparer {
         sameShape(known.message, message) &&
         sameShape(known.component ?? '', component ?? '')
       ) {
-        return { line: known.line, text: known.text, entry: known };
+        return known;
       }
     }
     const line: PreparedLine = { level, component: component === undefined ? undefined : this.mask(component), text: this.mask(message) };
     const text = preparedText(line);
     // Digits left in the masked line would differ between messages of the shape.
     if (hash !== undefined && !DIGIT.test(text)) {
-      const entry: MaskedEntry = { message, component, level, line, text };
+      const entry: MaskedEntry = { message, component, level, line, text, cached: true };
       masked!.set(hash, entry);
-      return { line, text, entry };
+      return entry;
     }
-    return { line, text };
+    return { message, component, level, line, text, cached: false };
   }
 }

@@ -32,6 +32,8 @@ export interface PipelineOptions {
    * line only.
    */
   readonly templateNamer?: TemplateNamer;
+  /** Another template key than decision-key.ts's (bench/template-cache.ts only: alternatives measured). */
+  readonly templateKey?: typeof templateDecisionKey;
 }
 
 /**
@@ -244,7 +246,7 @@ export class Pipeline {
         hits++;
         continue;
       }
-      const templateKey = this.templateCaches ? templateDecisionKey(named?.[i] ?? namer!.name(row), row.line) : undefined;
+      const templateKey = this.templateCaches ? (this.options.templateKey ?? templateDecisionKey)(named?.[i] ?? namer!.name(row), row.line) : undefined;
       if (templateKey !== undefined) {
         const shared = this.templateCaches![route].get(templateKey);
         if (shared) {

@@ -37,7 +37,16 @@ interface Assignment extends TemplateAssignment {
 
 /** A delta being gathered, with the source last added: rows of one template mostly come from one source, and skip the set. */
 interface Gathering extends TemplateDelta {
-  lastSource?: string;
+  lastSource: string | undefined;
+}
+
+/**
+ * A new delta, every field set from the start (in one order): deltas of one shape keep the
+ * per-row code that touches them monomorphic, where fields added later (the decision, the ids
+ * replaced) would give them several.
+ */
+function gathering(id: string, text: string, count: number, firstSeen: number, lastSeen: number, sources: Set<string>, example: TemplateDelta['example'], lastSource: string | undefined): Gathering {
+  return { id, text, count, firstSeen, lastSeen, sources, example, decided: undefined, replaces: undefined, lastSource };
 }
 
 export class StoreTracker implements TemplateTracker {
@@ -132,7 +141,7 @@ export class StoreTracker implements TemplateTracker {
       delta.example ??= { source: record.source, message: record.message };
       return delta;
     }
-    const fresh: Gathering = { id: named.id, text: named.text, count: 1, firstSeen: now, lastSeen: now, sources: new Set([record.source]), example: { source: record.source, message: record.message }, lastSource: record.source };
+    const fresh = gathering(named.id, named.text, 1, now, now, new Set([record.source]), { source: record.source, message: record.message }, record.source);
     this.pending.set(named.id, fresh);
     return fresh;
   }
@@ -147,7 +156,7 @@ export class StoreTracker implements TemplateTracker {
       const moved = this.pending.get(old);
       this.pending.delete(old);
       if (!target) {
-        target = { id, text, count: 0, firstSeen: moved?.firstSeen ?? this.now(), lastSeen: this.now(), sources: new Set(), example: moved?.example };
+        target = gathering(id, text, 0, moved?.firstSeen ?? this.now(), this.now(), new Set(), moved?.example, undefined);
         this.pending.set(id, target);
       }
       (target.replaces ??= new Set()).add(old);
