@@ -67,7 +67,7 @@ export interface PipelineStats {
   cacheHits: number;
   /** Of cacheHits, rows whose prepared line was new but whose template had a decision (decision-key.ts). */
   templateHits: number;
-  /** Rows not in the LRU (a row whose template repeats within its batch counts here too). */
+  /** Rows no cache answered (a row whose prepared line or template repeats within its batch counts here too). */
   cacheMisses: number;
   /** Rows that shared another row's decision within their batch (same prepared line or template). */
   batchDuplicates: number;
@@ -94,8 +94,10 @@ type Route = 'staged' | 'direct';
  * Composes the stages. Each row is prepared once (header split, masked); the row stages (rules)
  * see its own message; the rest see only the prepared line, so rows with the same prepared line
  * are decided once, within a batch and across batches through an LRU cache — a cached decision
- * is a function of exactly what the deciding stage saw. Tentative verdicts are remembered as
- * the fallback guess.
+ * is a function of exactly what the deciding stage saw. With a template namer, a new prepared
+ * line of a template already decided (same level and problem words, decision-key.ts) shares
+ * that decision: made on the template's first line, not on this one. Tentative verdicts are
+ * remembered as the fallback guess.
  */
 export class Pipeline {
   readonly stats: PipelineStats = {
@@ -119,8 +121,8 @@ export class Pipeline {
   /**
    * The staged route's cached decisions again, by the preparer's shape object (Prepared.shape):
    * a row of a repeated shape, nearly every row of a large upload, finds its decision by object
-   * identity instead of hashing its prepared line. Holds only what `caches` holds (the same
-   * decision for the same prepared line, a shape having one); weak, so it goes with the shape.
+   * identity instead of hashing its prepared line. Holds what `caches` was given (a shape has one
+   * prepared line, so the same decision); weak, so it goes with the shape.
    */
   private readonly byShape = new WeakMap<object, Decision>();
   private readonly llmSources: ReadonlySet<string>;
