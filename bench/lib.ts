@@ -100,21 +100,23 @@ export interface Served {
 /**
  * Starts the service as a child process (`node dist/cli.js serve`, the TypeScript sources
  * through tsx with `source: true`, or another server's `script` through tsx) and waits for
- * /readyz 200, polling every 5 ms.
+ * /readyz 200, polling every 5 ms. `root`: the checkout whose dist/ runs (default this one), for
+ * comparing a build of another commit in the same run.
  */
-export async function serve(env: Record<string, string>, options: { source?: boolean; timeoutMs?: number; nodeArgs?: string[]; script?: string } = {}): Promise<Served> {
+export async function serve(env: Record<string, string>, options: { source?: boolean; timeoutMs?: number; nodeArgs?: string[]; script?: string; root?: string } = {}): Promise<Served> {
   const port = await freePort();
+  const root = options.root ?? PROJECT_ROOT;
   const args = options.script
     ? [...(options.nodeArgs ?? []), '--import', 'tsx', resolve(PROJECT_ROOT, options.script)]
     : options.source
     ? [...(options.nodeArgs ?? []), '--import', 'tsx', resolve(PROJECT_ROOT, 'src/cli.ts'), 'serve']
-    : [...(options.nodeArgs ?? []), resolve(PROJECT_ROOT, 'dist/cli.js'), 'serve'];
-  if (!options.source && !options.script && !existsSync(resolve(PROJECT_ROOT, 'dist/cli.js'))) throw new Error('dist/cli.js missing: run `npm run build` first');
+    : [...(options.nodeArgs ?? []), resolve(root, 'dist/cli.js'), 'serve'];
+  if (!options.source && !options.script && !existsSync(resolve(root, 'dist/cli.js'))) throw new Error(`${resolve(root, 'dist/cli.js')} missing: run \`npm run build\` there first`);
   // Every server starts with an empty template store of its own (cold, like its caches), never the repository's var/.
   const dataDir = env.LOGSIFT_DATA_DIR ?? process.env.LOGSIFT_DATA_DIR ?? (await mkdir(resolve(OUT_DIR, 'data'), { recursive: true }), await mkdtemp(resolve(OUT_DIR, 'data/store-')));
   const started = performance.now();
   const child = spawn(process.execPath, args, {
-    cwd: PROJECT_ROOT,
+    cwd: root,
     // LOGSIFT_* of the benchmark's own environment pass through (e.g. LOGSIFT_ONNX_WORKER=false).
     env: {
       PATH: process.env.PATH ?? '',

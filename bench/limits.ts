@@ -18,12 +18,15 @@
  *             connections: logsift (lexical) against the bare server, which parses the same body
  *             (csv-parse / Fastify's JSON parser), adds three constant columns and answers it.
  *
- *   npx tsx bench/limits.ts upload   [--rows 300000] [--rounds 3]
+ *   npx tsx bench/limits.ts upload   [--rows 300000] [--rounds 3] [--baseline DIR]
  *   npx tsx bench/limits.ts small    [--rows 10] [--connections 32] [--duration 10] [--rounds 3]
- *   npx tsx bench/limits.ts distinct [--rows 100000] [--rounds 3]
+ *   npx tsx bench/limits.ts distinct [--rows 100000] [--rounds 3] [--baseline DIR]
  *   npx tsx bench/limits.ts onnx     [--data FILE.csv] [--rounds 3] [--naive-rows 150] [--head-dir .tmp/onnx-head]
  *
  * Run `npm run build` first (the service runs from dist/), or pass --source to run src/ through tsx.
+ * `--baseline DIR` (repeatable): also run the build in DIR (another checkout, e.g. a worktree of
+ * main, built there) as a further contender, rounds interleaved with the others: before/after in
+ * one run.
  * onnx needs a head trained for the random-weight MiniLM (see bench/run.ts for the command).
  */
 import { resolve } from 'node:path';
@@ -47,6 +50,11 @@ let fromSource = false;
 const logsift = (env: Record<string, string> = {}): Contender => ({
   name: 'logsift',
   start: () => serve(serverEnv({ embedder: (env.LOGSIFT_EMBEDDER as 'onnx' | undefined) ?? 'lexical', env }), { source: fromSource }),
+});
+/** The build of another checkout (`--baseline`), lexical. */
+const baseline = (root: string): Contender => ({
+  name: `logsift at ${root}`,
+  start: () => serve(serverEnv({ embedder: 'lexical' }), { root }),
 });
 
 /** Each contender on a fresh server per round, rounds interleaved; every result kept. */
@@ -82,8 +90,8 @@ async function compareUpload(file: string, n: number, contenders: readonly Conte
   console.log(TABLE_HEADER);
   const rows = contenders.map((c, i) => summary(c.name, results[i]));
   for (const r of rows) console.log(r.line);
-  if (rows.length === 2) {
-    console.log(`\nlogsift ÷ reference: ${(rows[1].rowsPerS / rows[0].rowsPerS).toFixed(2)} (rows/s), CPU ${(rows[1].cpu / rows[0].cpu).toFixed(2)}×`);
+  for (let i = 1; i < rows.length; i++) {
+    console.log(`\n${contenders[i].name} ÷ reference: ${(rows[i].rowsPerS / rows[0].rowsPerS).toFixed(2)} (rows/s), CPU ${(rows[i].cpu / rows[0].cpu).toFixed(2)}×`);
   }
 }
 
@@ -168,6 +176,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       'naive-rows': { type: 'string', default: '150' },
       'head-dir': { type: 'string', default: resolve(PROJECT_ROOT, '.tmp/onnx-head') },
       source: { type: 'boolean', default: false },
+      baseline: { type: 'string', multiple: true },
       connections: { type: 'string', default: '32' },
       duration: { type: 'string', default: '10' },
     },
@@ -182,12 +191,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const templates = Math.round(rows / 23);
     const file = await generateCsv(resolve(OUT_DIR, `logs-${rows}-t${templates}.csv`), rows, 'corpus', 1, templates);
     console.log(`${file}: ${fmt(rows)} rows drawn from ${fmt(templates)} corpus lines (about one per 23 rows, as in Loghub), digits redrawn\n`);
-    await compareUpload(file, n, [reference, logsift()]);
+    await compareUpload(file, n, [reference, logsift(), ...(values.baseline ?? []).map((dir) => baseline(resolve(dir)))]);
   } else if (what === 'distinct') {
     const file = await distinctFile(Number(values.rows ?? 100_000));
     const { rows, distinct } = await countTemplates(file);
     console.log(`${file}: ${fmt(rows)} rows, ${fmt(distinct)} distinct prepared lines (cache keys)\n`);
-    await compareUpload(file, n, [reference, logsift()]);
+    await compareUpload(file, n, [reference, logsift(), ...(values.baseline ?? []).map((dir) => baseline(resolve(dir)))]);
   } else if (what === 'small') {
     const rows = Number(values.rows ?? 10);
     console.log(`${rows}-row requests (Codebasics rows) at ${values.connections} connections, ${values.duration} s each, after a 2 s warm-up; autocannon runs in this process\n`);

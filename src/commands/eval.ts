@@ -141,6 +141,7 @@ export async function evalCommand(argv: string[], config: Config): Promise<numbe
     console.log(formatReport(result.evaluation.report));
     console.log(`\nstages: ${result.evaluation.stages.map((s) => `${s.stage} ${(s.coverage * 100).toFixed(1)}% (acc ${s.accuracy === null ? '—' : s.accuracy.toFixed(3)})`).join(', ')}`);
     console.log(`expected calibration error ${result.evaluation.calibration.ece.toFixed(4)}`);
+    console.log(`distinct model decisions: ${result.evaluation.modelDecisions} (${result.evaluation.templates} templates in the data; accuracy averaged over them ${result.evaluation.templateAccuracy.toFixed(4)})`);
     if (result.leakage !== undefined) console.log(`test rows whose masked template is also in training: ${(result.leakage * 100).toFixed(1)} %`);
     if (result.evaluation.unknownLabels.length) console.log(`labels no stage can produce: ${result.evaluation.unknownLabels.join(', ')}`);
     console.log(`report: ${join(outDir, 'report.md')}`);

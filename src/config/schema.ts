@@ -101,6 +101,12 @@ const pipelineSchema = z.object({
    */
   cacheSize: z.coerce.number().int().min(0).default(100_000).meta({ env: 'LOGSIFT_CACHE_SIZE' }),
   /**
+   * Share model decisions per mined template as well as per prepared line: a new prepared line
+   * of a template already decided (same level, same problem words) takes its decision without a
+   * model run (src/pipeline/decision-key.ts, docs/TEMPLATES.md). Off: per prepared line only.
+   */
+  templateDecisions: flag.default(true).meta({ env: 'LOGSIFT_TEMPLATE_DECISIONS' }),
+  /**
    * Templates one `?explain=true` request's miner remembers (its least recently used one is
    * forgotten past it): bounds the memory of an explained upload of distinct lines.
    */

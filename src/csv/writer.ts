@@ -26,7 +26,11 @@ export interface WriterOptions {
   readonly explain?: boolean;
 }
 
-const FORMULA_START = /^[=+\-@\t\r]/;
+/** Whether a cell starts with = + - @ tab or CR (what a spreadsheet may run as a formula). */
+function formulaLike(cell: string): boolean {
+  const c = cell.charCodeAt(0);
+  return c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13;
+}
 
 /**
  * The output header: the input's columns in order, then ours. An input column that already
@@ -45,14 +49,27 @@ export function outputHeader(header: readonly string[], explain = false): string
 export async function* labelledCsv(header: readonly string[], batches: AsyncIterable<readonly LabelledRow[]>, options: WriterOptions = {}): AsyncGenerator<string> {
   const width = header.length;
   const neutralise = options.neutraliseFormulas ?? true;
-  const safe = (cell: string) => (neutralise && FORMULA_START.test(cell) ? `'${cell}` : cell);
+  const safe = (cell: string) => (neutralise && formulaLike(cell) ? `'${cell}` : cell);
   // Header cells are cells too: a spreadsheet runs `=cmd|x` in the first line as readily.
   const explain = options.explain ?? false;
   let pendingHeader: string | undefined = stringify([outputHeader(header, explain).map(safe)]);
+  // Our three cells by decision object: the rows of a cached template share one decision, so
+  // its label is checked and its confidence formatted once, not on every row.
+  const ours = new WeakMap<LabelledRow['decision'], readonly [string, string, string]>();
   const record = ({ cells, decision, template }: LabelledRow): string[] => {
-    const fields = (cells ?? []).slice(0, width);
-    while (fields.length < width) fields.push('');
-    const out = [...fields.map(safe), safe(decision.label), decision.stage, formatConfidence(decision.confidence)];
+    const out = new Array<string>(width + 3);
+    for (let i = 0; i < width; i++) {
+      const cell = cells?.[i];
+      out[i] = cell === undefined ? '' : safe(cell);
+    }
+    let tail = ours.get(decision);
+    if (!tail) {
+      tail = [safe(decision.label), decision.stage, formatConfidence(decision.confidence)];
+      ours.set(decision, tail);
+    }
+    out[width] = tail[0];
+    out[width + 1] = tail[1];
+    out[width + 2] = tail[2];
     if (explain) out.push(template?.id ?? '', safe(template?.template ?? ''), decision.rule ?? '');
     return out;
   };

@@ -42,6 +42,11 @@ export interface EvaluationResult {
   readonly unknownLabels: string[];
   readonly rowsPerSecond: number;
   /**
+   * Distinct decisions the model stages made (each a model run): rows of one prepared line, or
+   * of one template where decisions are shared per template (pipeline.templateDecisions), share one.
+   */
+  readonly modelDecisions: number;
+  /**
    * Accuracy averaged over templates: a few chatty templates dominate line counts, so each
    * template (the file's event_id, else the masked message) counts once.
    */
@@ -61,8 +66,10 @@ export async function evaluate(rows: readonly LabelledLogRow[], built: BuiltPipe
   const started = performance.now();
   // The service's batch driver, so that evaluation scores exactly what /classify answers.
   const records = rows.map((r) => ({ source: r.source, message: r.message }));
+  const decidedBefore = built.pipeline.stats.decided;
   const decisions = await classifyAll(records, built.pipeline, { batchSize, maxMessageChars: Number.POSITIVE_INFINITY });
   const elapsed = (performance.now() - started) / 1000;
+  const modelDecisions = built.pipeline.stats.decided - decidedBefore;
 
   const truth = rows.map((r) => r.label);
   const predicted = decisions.map((d) => d.label);
@@ -88,6 +95,7 @@ export async function evaluate(rows: readonly LabelledLogRow[], built: BuiltPipe
     thresholdCurve: await thresholdCurve(rows, decisions, built),
     unknownLabels,
     rowsPerSecond: elapsed > 0 ? rows.length / elapsed : 0,
+    modelDecisions,
     templateAccuracy: all.templateAccuracy,
     templates: all.templates,
     bySource,

@@ -7,7 +7,7 @@ export function markdownReport(title: string, result: EvaluationResult, context:
   const { report } = result;
   const lines = [`# ${title}`, ''];
   for (const [k, v] of Object.entries(context)) lines.push(`- ${k}: ${v}`);
-  lines.push(`- rows: ${result.rows}, ${Math.round(result.rowsPerSecond)} rows/s`, '');
+  lines.push(`- rows: ${result.rows}, ${Math.round(result.rowsPerSecond)} rows/s`, `- distinct model decisions (model runs): ${result.modelDecisions}`, '');
   lines.push(`**accuracy ${f(report.accuracy)} · accuracy averaged over ${result.templates} templates ${f(result.templateAccuracy)} · macro F1 ${f(report.macro.f1)} · weighted F1 ${f(report.weighted.f1)} · ECE ${result.calibration.ece.toFixed(4)}**`, '');
   if (result.unknownLabels.length) {
     lines.push(`> Labels in the data that no stage can produce (always counted wrong): ${result.unknownLabels.join(', ')}`, '');

@@ -10,8 +10,11 @@ export interface Prepared {
   /** The prepared line as one string: the cache key and what the LLM is shown. */
   readonly text: string;
   /**
-   * Shared by every line of this line's shape, when the shape cache answered or learnt it
-   * (RowRecord.shape): the same object for every such line, for as long as the shape is cached.
+   * An object shared by the lines that prepare alike and whose bodies have one shape (RowRecord.shape):
+   * the line's shape entry when the shape cache answered or learnt it; for a line it does not
+   * take (a JSON or logfmt record, a level read from digits), the masked cache's entry for its
+   * message, component and level shapes. The same object for every such line, for as long as it is
+   * cached; unset when neither cache holds the line (its prepared text keeps a digit, a long line).
    */
   readonly shape?: object;
 }
@@ -49,6 +52,8 @@ interface MaskedEntry {
   readonly level: PreparedLine['level'];
   readonly line: PreparedLine;
   readonly text: string;
+  /** In the cache (an answer for every message of its shapes); false: this message's alone (its masked text keeps a digit). */
+  readonly cached: boolean;
 }
 
 const DIGIT = /\d/;
@@ -131,18 +136,26 @@ export class LinePreparer {
       if (known && sameShape(known.sample, clipped)) return { body: clipped.trim().slice(known.start, known.end), line: known.line, text: known.text, shape: known };
     }
     const parsed = this.parser.parse(clipped);
-    const { line, text } = this.maskParsed(parsed.message, parsed.component, parsed.level);
+    const masked = this.maskParsed(parsed.message, parsed.component, parsed.level);
+    const { line, text } = masked;
     // Digits left in the prepared line would differ between lines of the shape.
     if (shapes && parsed.span && !DIGIT.test(text)) {
       const entry: ShapeEntry = { sample: clipped, start: parsed.span[0], end: parsed.span[1], line, text };
       shapes.set(hash, entry);
       return { body: parsed.message, line, text, shape: entry };
     }
-    return { body: parsed.message, line, text };
+    // Not a shape of its own (a JSON record, say), but the masked entry stands for the lines
+    // whose message (the body), component and level have these shapes: they prepare alike.
+    // `shape` is always set (if undefined): one object shape for every Prepared keeps the code
+    // that reads it on every row monomorphic.
+    return { body: parsed.message, line, text, shape: masked.cached ? masked : undefined };
   }
 
-  /** The masked line of a split line, from the second-level cache when its shapes are known. */
-  private maskParsed(message: string, component: string | undefined, level: PreparedLine['level']): { line: PreparedLine; text: string } {
+  /**
+   * The masked line of a split line, from the second-level cache when its shapes are known: the
+   * cache's entry (found or learnt), or one for this message alone (`cached` false).
+   */
+  private maskParsed(message: string, component: string | undefined, level: PreparedLine['level']): MaskedEntry {
     const masked = this.masked;
     const hash = masked && message.length <= MAX_SHAPE_CHARS ? (Math.imul(shapeHash(message), 31) ^ shapeHash(component ?? '\u0000') ^ (level?.length ?? 0)) >>> 0 : undefined;
     if (hash !== undefined) {
@@ -160,7 +173,11 @@ export class LinePreparer {
     const line: PreparedLine = { level, component: component === undefined ? undefined : this.mask(component), text: this.mask(message) };
     const text = preparedText(line);
     // Digits left in the masked line would differ between messages of the shape.
-    if (hash !== undefined && !DIGIT.test(text)) masked!.set(hash, { message, component, level, line, text });
-    return { line, text };
+    if (hash !== undefined && !DIGIT.test(text)) {
+      const entry: MaskedEntry = { message, component, level, line, text, cached: true };
+      masked!.set(hash, entry);
+      return entry;
+    }
+    return { message, component, level, line, text, cached: false };
   }
 }

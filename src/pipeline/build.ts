@@ -25,6 +25,7 @@ import { LlmStage } from '../stages/llm.js';
 import { compileRules, RegexStage, type CompiledRule } from '../stages/regex.js';
 import type { Stage } from '../stages/types.js';
 import type { PipelineObserver } from './observer.js';
+import { TemplateNamer } from '../templates/namer.js';
 import { Pipeline, type PipelineOptions } from './pipeline.js';
 
 /** What was loaded, for /readyz, logs and metrics. */
@@ -115,8 +116,8 @@ export interface BuildOverrides {
   readonly stages?: readonly Stage<never>['name'][];
   /** Told about stage calls, cache hits, LLM calls and answers (the server's metrics). */
   readonly observer?: PipelineObserver;
-  /** What decisions are shared and cached by (PipelineOptions.decisionKey; bench/template-cache.ts only). */
-  readonly decisionKey?: PipelineOptions['decisionKey'];
+  /** Another template key (PipelineOptions.templateKey; bench/template-cache.ts only). */
+  readonly templateKey?: PipelineOptions['templateKey'];
 }
 
 /** Loads rules, embedder, head and LLM client from configuration and composes the stages. */
@@ -176,7 +177,9 @@ export async function buildPipeline(config: Config, overrides: BuildOverrides = 
     cacheSize: config.pipeline.cacheSize,
     preparer,
     observer,
-    decisionKey: overrides.decisionKey,
+    // Its own namer names templates only where no tracker does (the store off, evaluation, jobs).
+    templateNamer: config.pipeline.templateDecisions ? new TemplateNamer({ maxTemplates: config.templates.minerMaxTemplates }) : undefined,
+    templateKey: overrides.templateKey,
   });
   return {
     pipeline,

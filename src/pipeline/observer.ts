@@ -13,8 +13,12 @@ export interface PipelineObserver extends LlmObserver, LlmStageObserver {
   stageCall?(stage: StageName, records: number, seconds: number, failed: boolean): void;
   /** Rows of one batch answered from the decision cache (hits) and not (misses). */
   cache?(hits: number, misses: number): void;
-  /** One output row (run.ts): its decision, `error` rows included. */
-  decision?(decision: Decision): void;
+  /**
+   * Output rows (run.ts), `error` rows included: `rows` rows had this decision. Told once per
+   * distinct decision of an output batch (rows of a cached template share one decision object),
+   * not once a row: a labelled counter costs a label lookup per call.
+   */
+  decision?(decision: Decision, rows: number): void;
   /** A request's input was cut at its row limit (run.ts). */
   rowLimitReached?(): void;
 }

@@ -2,6 +2,8 @@ import { LRUCache } from 'lru-cache';
 import type { LinePreparer, Prepared } from '../lines/prepare.js';
 import type { MinedTemplate, TemplateMiner } from '../lines/templates.js';
 import type { Decision, LogRecord, PreparedRecord, RowRecord, Stage, StageName, Verdict } from '../stages/types.js';
+import type { NamedTemplate, TemplateNamer } from '../templates/namer.js';
+import { templateDecisionKey } from './decision-key.js';
 import type { PipelineObserver } from './observer.js';
 
 export interface PipelineOptions {
@@ -24,10 +26,14 @@ export interface PipelineOptions {
   /** Told about every stage call (metrics); must not throw. */
   readonly observer?: PipelineObserver;
   /**
-   * What decisions are shared and cached by; default the prepared line (`prepared.text`). Only
-   * bench/template-cache.ts sets it, to measure a cache keyed by mined template instead.
+   * Share model decisions per template as well as per prepared line (decision-key.ts): the
+   * namer names the template of a row whose prepared line is new, unless the tracker has named
+   * the batch's rows already (the store's namer then). Unset: decisions are shared by prepared
+   * line only.
    */
-  readonly decisionKey?: (prepared: Prepared) => string;
+  readonly templateNamer?: TemplateNamer;
+  /** Another template key than decision-key.ts's (bench/template-cache.ts only: alternatives measured). */
+  readonly templateKey?: typeof templateDecisionKey;
 }
 
 /**
@@ -42,8 +48,9 @@ export interface TemplateTracker {
   record(assignment: TemplateAssignment, records: readonly LogRecord[], decisions: readonly Decision[]): void;
 }
 
-/** What the tracker says of a batch; `overrides` unset when no row's template has one. */
+/** What the tracker says of a batch: each row's template; `overrides` unset when no row's template has one. */
 export interface TemplateAssignment {
+  readonly templates: readonly NamedTemplate[];
   readonly overrides?: readonly (string | undefined)[];
 }
 
@@ -56,13 +63,15 @@ export type { PipelineObserver };
 
 export interface PipelineStats {
   rows: number;
-  /** Rows answered from the LRU of earlier batches. */
+  /** Rows answered from the decision caches of earlier batches (by prepared line or by template). */
   cacheHits: number;
-  /** Rows not in the LRU (a row whose template repeats within its batch counts here too). */
+  /** Of cacheHits, rows whose prepared line was new but whose template had a decision (decision-key.ts). */
+  templateHits: number;
+  /** Rows no cache answered (a row whose prepared line or template repeats within its batch counts here too). */
   cacheMisses: number;
-  /** Rows that shared another row's decision within their batch (same masked template). */
+  /** Rows that shared another row's decision within their batch (same prepared line or template). */
   batchDuplicates: number;
-  /** Unique templates the stages decided. */
+  /** Distinct decisions the stages behind the cache made (each a run of the model stages). */
   decided: number;
   byStage: Record<StageName, number>;
   /** Batches a stage threw on; their records moved on to the next stage. */
@@ -71,23 +80,30 @@ export interface PipelineStats {
 
 const DIRECT_STAGE = 'llm';
 
-/** A distinct prepared line of a batch, and the rows that have it. */
+/** A decision a batch still needs (a distinct prepared line, or template key), and the rows that share it. */
 interface Pending {
   readonly record: PreparedRecord;
   readonly rows: number[];
+  /** The template key it is shared by, when it is (decision-key.ts). */
+  readonly templateKey?: string;
 }
+
+type Route = 'staged' | 'direct';
 
 /**
  * Composes the stages. Each row is prepared once (header split, masked); the row stages (rules)
  * see its own message; the rest see only the prepared line, so rows with the same prepared line
  * are decided once, within a batch and across batches through an LRU cache — a cached decision
- * is a function of exactly what the deciding stage saw. Tentative verdicts are remembered as
- * the fallback guess.
+ * is a function of exactly what the deciding stage saw. With a template namer, a new prepared
+ * line of a template already decided (same level and problem words, decision-key.ts) shares
+ * that decision: made on the template's first line, not on this one. Tentative verdicts are
+ * remembered as the fallback guess.
  */
 export class Pipeline {
   readonly stats: PipelineStats = {
     rows: 0,
     cacheHits: 0,
+    templateHits: 0,
     cacheMisses: 0,
     batchDuplicates: 0,
     decided: 0,
@@ -100,11 +116,23 @@ export class Pipeline {
    * builds no key and V8 hashes the string once.
    */
   private readonly caches?: { readonly staged: LRUCache<string, Decision>; readonly direct: LRUCache<string, Decision> };
+  /** Decisions by template key (decision-key.ts), per route: asked when a prepared line is new. */
+  private readonly templateCaches?: { readonly staged: LRUCache<string, Decision>; readonly direct: LRUCache<string, Decision> };
+  /**
+   * The staged route's cached decisions again, by the preparer's shape object (Prepared.shape):
+   * a row of a repeated shape, nearly every row of a large upload, finds its decision by object
+   * identity instead of hashing its prepared line. Holds what `caches` was given (a shape has one
+   * prepared line, so the same decision); weak, so it goes with the shape.
+   */
+  private readonly byShape = new WeakMap<object, Decision>();
   private readonly llmSources: ReadonlySet<string>;
 
   constructor(private readonly options: PipelineOptions) {
     this.llmSources = new Set(options.llmSources);
-    if (options.cacheSize > 0) this.caches = { staged: new LRUCache({ max: options.cacheSize }), direct: new LRUCache({ max: options.cacheSize }) };
+    if (options.cacheSize > 0) {
+      this.caches = { staged: new LRUCache({ max: options.cacheSize }), direct: new LRUCache({ max: options.cacheSize }) };
+      if (options.templateNamer) this.templateCaches = { staged: new LRUCache({ max: options.cacheSize }), direct: new LRUCache({ max: options.cacheSize }) };
+    }
   }
 
   get stages(): readonly Stage<never>[] {
@@ -162,7 +190,7 @@ export class Pipeline {
     const decisions = new Array<Decision>(records.length);
 
     // A user's label on the row's template comes before everything, every route included. These
-    // decisions never enter the decision cache (keyed by prepared line, which knows no override),
+    // decisions never enter the decision caches (by prepared line or template, neither knows an override),
     // so setting or removing an override takes effect on the next batch with nothing to invalidate.
     const assignment = templates?.assign(records, prepared);
     const overrides = assignment?.overrides;
@@ -188,48 +216,92 @@ export class Pipeline {
       open = still;
     }
 
-    // The rest: one representative record per distinct prepared line; the others copy its decision.
-    const pending = { staged: new Map<string, Pending>(), direct: new Map<string, Pending>() };
+    // The rest, through the decision caches: by prepared line (by shape first, which is the same),
+    // then, for a new prepared line, by template. A miss waits for one representative record per
+    // distinct prepared line or template key (the first row's: its prepared line is what the
+    // stages see); the other rows copy its decision. Per route, pending decisions by prepared line
+    // and by template key are two maps, so that no line, whatever it holds, can pass for a key.
+    const pending = { staged: [new Map<string, Pending>(), new Map<string, Pending>()], direct: [new Map<string, Pending>(), new Map<string, Pending>()] };
+    const caches = this.caches;
+    const namer = this.options.templateNamer;
+    const named = assignment?.templates;
     let hits = 0;
+    let templateHits = 0;
     let misses = 0;
     for (let i = 0; i < records.length; i++) {
       if (decisions[i]) continue;
       const record = records[i];
-      const route = this.llmSources.has(record.source) ? 'direct' : 'staged';
-      const key = this.options.decisionKey ? this.options.decisionKey(prepared[i]) : prepared[i].text;
-      const cached = this.caches?.[route].get(key);
+      const row = prepared[i];
+      const route: Route = this.llmSources.has(record.source) ? 'direct' : 'staged';
+      if (route === 'staged' && row.shape !== undefined) {
+        const known = this.byShape.get(row.shape);
+        if (known) {
+          decisions[i] = known;
+          hits++;
+          continue;
+        }
+      }
+      const cached = caches?.[route].get(row.text);
       if (cached) {
         decisions[i] = cached;
+        if (route === 'staged' && row.shape !== undefined) this.byShape.set(row.shape, cached);
         hits++;
         continue;
       }
+      const templateKey = this.templateCaches ? (this.options.templateKey ?? templateDecisionKey)(named?.[i] ?? namer!.name(row), row.line) : undefined;
+      if (templateKey !== undefined) {
+        const shared = this.templateCaches![route].get(templateKey);
+        if (shared) {
+          decisions[i] = shared;
+          this.remember(route, row, shared);
+          hits++;
+          templateHits++;
+          continue;
+        }
+      }
       misses++;
-      const entry = pending[route].get(key);
+      const [byLine, byTemplate] = pending[route];
+      const entry = templateKey === undefined ? byLine.get(row.text) : byTemplate.get(templateKey);
       if (entry) {
         entry.rows.push(i);
         this.stats.batchDuplicates++;
-      } else pending[route].set(key, { record: { source: record.source, message: prepared[i].text, line: prepared[i].line }, rows: [i] });
+      } else {
+        const fresh: Pending = { record: { source: record.source, message: row.text, line: row.line }, rows: [i], templateKey };
+        if (templateKey === undefined) byLine.set(row.text, fresh);
+        else byTemplate.set(templateKey, fresh);
+      }
     }
 
     this.stats.cacheHits += hits;
+    this.stats.templateHits += templateHits;
     this.stats.cacheMisses += misses;
     this.options.observer?.cache?.(hits, misses);
-    const entries = (['staged', 'direct'] as const).flatMap((route) => [...pending[route]].map(([key, p]) => ({ route, key, ...p })));
+    const entries = (['staged', 'direct'] as const).flatMap((route) => pending[route].flatMap((byKey) => [...byKey.values()].map((p) => ({ route, ...p }))));
     const unique = entries.map((e) => e.record);
     this.stats.decided += unique.length;
     const decided = unique.length ? await this.decide(unique) : [];
-    entries.forEach(({ route, key, rows }, u) => {
+    entries.forEach(({ route, rows, templateKey }, u) => {
       const decision = decided[u];
-      for (const row of rows) decisions[row] = decision;
       // A fallback may change once the LLM recovers, so only firm decisions are remembered
       // (unless there is no LLM to recover).
-      if (decision.stage !== 'fallback' || this.options.cacheFallbacks) this.caches?.[route].set(key, decision);
+      const keep = decision.stage !== 'fallback' || this.options.cacheFallbacks;
+      if (keep && templateKey !== undefined) this.templateCaches![route].set(templateKey, decision);
+      for (const r of rows) {
+        decisions[r] = decision;
+        if (keep) this.remember(route, prepared[r], decision);
+      }
     });
 
     this.stats.rows += records.length;
     for (const d of decisions) this.stats.byStage[d.stage]++;
     if (assignment) templates!.record(assignment, records, decisions);
     return decisions;
+  }
+
+  /** A decision for a prepared line, in the cache by line and (staged route) by shape. */
+  private remember(route: Route, row: Prepared, decision: Decision): void {
+    this.caches?.[route].set(row.text, decision);
+    if (route === 'staged' && row.shape !== undefined && this.caches) this.byShape.set(row.shape, decision);
   }
 
   /** One stage call, timed and counted; undefined when the stage threw (its records move on). */

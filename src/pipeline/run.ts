@@ -85,10 +85,13 @@ export async function* runRows<C>(input: AsyncIterable<readonly InputRow<C>[]>, 
   const yielder = eventLoopYielder();
   let started = false;
 
+  // Rows per decision object until the output batch goes out (emit): the observer is told once per
+  // distinct decision, and the rows of a cached template share one object.
+  const tally = new Map<Decision, number>();
   const finish = (cells: C | undefined, decision: Decision, template?: MinedTemplate): OutputRow<C> => {
     stats.rows++;
     stats.byStage[decision.stage]++;
-    observer?.decision?.(decision);
+    if (observer?.decision) tally.set(decision, (tally.get(decision) ?? 0) + 1);
     return template ? { cells, decision, template } : { cells, decision };
   };
   const errorRow = (cells: C | undefined, reason: string) => finish(cells, { label: reason, stage: 'error', confidence: 0 });
@@ -127,6 +130,8 @@ export async function* runRows<C>(input: AsyncIterable<readonly InputRow<C>[]>, 
   const lastRow = (reason: string): OutputRow<C> => errorRow(undefined, reason);
   const emit = (rows: OutputRow<C>[]): OutputRow<C>[] => {
     started = true;
+    for (const [decision, count] of tally) observer!.decision!(decision, count);
+    tally.clear();
     return rows;
   };
 

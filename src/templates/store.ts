@@ -47,7 +47,7 @@ export interface TemplateDelta {
   readonly sources: Set<string>;
   /** The first line gathered (unset only while a renamed template has had no line of its own yet). */
   example?: { readonly source: string; readonly message: string };
-  decided?: { label: string; stage: string; confidence: number };
+  decided?: { readonly label: string; readonly stage: string; readonly confidence: number };
   /** Ids this template replaced when it generalised: their rows are merged into it. */
   replaces?: Set<string>;
 }
@@ -138,6 +138,8 @@ export class TemplateStore {
     const db = this.db;
     return {
       get: db.prepare<[string], Row>('SELECT * FROM templates WHERE id = ?'),
+      // A flush needs only a stored template's sources (and whether it is stored): not its example line.
+      sourcesOf: db.prepare<[string], string>('SELECT sources FROM templates WHERE id = ?').pluck(),
       insert: db.prepare(
         `INSERT INTO templates (id, text, count, first_seen, last_seen, sources, example, example_source, label, stage, confidence, override_label, override_by, override_at)
          VALUES (@id, @text, @count, @first_seen, @last_seen, @sources, @example, @example_source, @label, @stage, @confidence, @override_label, @override_by, @override_at)`,
@@ -194,8 +196,8 @@ export class TemplateStore {
     const s = this.statements;
     this.db.transaction(() => {
       for (const d of deltas) {
-        let existing = s.get.get(d.id);
-        let known = existing !== undefined;
+        const stored = s.sourcesOf.get(d.id);
+        let known = stored !== undefined;
         // A template that generalised: the rows of the ids it replaced are folded into it.
         let carried: Pick<Row, 'count' | 'first_seen' | 'example' | 'example_source' | 'override_label' | 'override_by' | 'override_at'> & { sources: string[] } | undefined;
         for (const old of d.replaces ?? []) {
@@ -217,8 +219,9 @@ export class TemplateStore {
             override_at: carried?.override_at ?? row.override_at,
           };
         }
-        const sources = new Set<string>(existing ? (JSON.parse(existing.sources) as string[]) : []);
-        for (const src of [...(carried?.sources ?? []), ...d.sources]) if (sources.size < MAX_SOURCES) sources.add(src);
+        const sources = new Set<string>(stored !== undefined ? (JSON.parse(stored) as string[]) : []);
+        for (const src of carried?.sources ?? []) if (sources.size < MAX_SOURCES) sources.add(src);
+        for (const src of d.sources) if (sources.size < MAX_SOURCES) sources.add(src);
         const params = {
           id: d.id,
           text: d.text,
@@ -235,10 +238,9 @@ export class TemplateStore {
           override_by: carried?.override_by ?? null,
           override_at: carried?.override_at ?? null,
         };
-        if (existing) s.update.run(params);
+        if (stored !== undefined) s.update.run(params);
         else s.insert.run(params);
         if (!known) fresh.push(d.id);
-        existing = undefined;
       }
     })();
     return fresh;

@@ -2,25 +2,24 @@
  * The service's memory of templates across requests, between the pipeline and the store
  * (store.ts): the pipeline's TemplateTracker.
  *
- * - One long-lived miner (templates.minerMaxTemplates) mines every row's message (its header
- *   split off), whatever request it came in. It is not the `?explain=true` miner: that one is per
+ * - One long-lived namer (namer.ts: a miner, templates.minerMaxTemplates) names every row's
+ *   template, whatever request it came in. It is not the `?explain=true` miner: that one is per
  *   request, so that an explained answer depends only on its own lines (docs/TEMPLATES.md). At
- *   start-up this miner is seeded with the store's most recently seen templates, so a restart
- *   does not hand a template's first lines the ids of more specific texts.
- * - Hot path: a row whose prepared line (the decision cache's key) was mined before is not mined
- *   again; its template comes from a map (prepared line → template id). Lines with one prepared
- *   line differ only where masking put a placeholder, which the miner takes as parameters too.
- *   When a template generalises its id changes: the old id is an alias of the new one.
+ *   start-up it is seeded with the store's most recently seen templates, so a restart does not
+ *   hand a template's first lines the ids of more specific texts. The pipeline shares decisions
+ *   per template by these names too (src/pipeline/decision-key.ts).
+ * - Hot path: a row whose masked message was mined before is not mined again (namer.ts); when a
+ *   template generalises, its old id is an alias of the new one and what was gathered under the
+ *   old id moves over.
  * - Overrides are held in memory (id → label), read once from the store and kept in step by
  *   setOverride; a row's override is one map lookup.
  * - Counts are gathered in memory per template and written by `flush()` in one transaction, on a
  *   timer (templates.flushIntervalMs) and before any /templates request reads the store.
  */
-import { LRUCache } from 'lru-cache';
 import type { Prepared } from '../lines/prepare.js';
-import { TemplateMiner } from '../lines/templates.js';
 import type { TemplateAssignment, TemplateTracker } from '../pipeline/pipeline.js';
 import type { Decision, LogRecord } from '../stages/types.js';
+import { TemplateNamer, type NamedTemplate } from './namer.js';
 import { MAX_SOURCES, type PruneLimits, type TemplateDelta, type TemplateStore } from './store.js';
 
 export interface TrackerOptions {
@@ -32,24 +31,28 @@ export interface TrackerOptions {
 }
 
 interface Assignment extends TemplateAssignment {
-  readonly ids: readonly string[];
+  /** Each row's entry of `pending` as it was when the row was counted. */
+  readonly deltas: readonly TemplateDelta[];
 }
 
-/** Prepared line → template: the id, and the text (kept so a delta can be written without the miner). */
-interface Known {
-  id: string;
-  text: string;
+/** A delta being gathered, with the source last added: rows of one template mostly come from one source, and skip the set. */
+interface Gathering extends TemplateDelta {
+  lastSource: string | undefined;
+}
+
+/**
+ * A new delta, every field set from the start (in one order): deltas of one shape keep the
+ * per-row code that touches them monomorphic, where fields added later (the decision, the ids
+ * replaced) would give them several.
+ */
+function gathering(id: string, text: string, count: number, firstSeen: number, lastSeen: number, sources: Set<string>, example: TemplateDelta['example'], lastSource: string | undefined): Gathering {
+  return { id, text, count, firstSeen, lastSeen, sources, example, decided: undefined, replaces: undefined, lastSource };
 }
 
 export class StoreTracker implements TemplateTracker {
-  private readonly miner: TemplateMiner;
-  private readonly byLine: LRUCache<string, Known>;
-  /** Old id → the id its template has now (bounded: the miner's cap). */
-  private readonly aliases: LRUCache<string, string>;
-  /** The text of each id aliases point to. */
-  private readonly texts: LRUCache<string, string>;
+  private readonly namer: TemplateNamer;
   private overrides: Map<string, string>;
-  private pending = new Map<string, TemplateDelta>();
+  private pending = new Map<string, Gathering>();
   private readonly now: () => number;
 
   constructor(
@@ -57,60 +60,42 @@ export class StoreTracker implements TemplateTracker {
     private readonly options: TrackerOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.miner = new TemplateMiner({ maxTemplates: options.minerMaxTemplates });
-    for (const text of store.recentTexts(options.minerMaxTemplates)) this.miner.seed(text);
-    this.byLine = new LRUCache({ max: options.minerMaxTemplates * 4 });
-    this.aliases = new LRUCache({ max: options.minerMaxTemplates });
-    this.texts = new LRUCache({ max: options.minerMaxTemplates });
+    this.namer = new TemplateNamer({ maxTemplates: options.minerMaxTemplates, onRenamed: (previousIds, id, text) => this.renamed(previousIds, id, text) });
+    this.namer.seed(store.recentTexts(options.minerMaxTemplates));
     this.overrides = store.overrides();
   }
 
   /** Templates the miner holds now. */
   get minerSize(): number {
-    return this.miner.size;
+    return this.namer.size;
   }
 
   assign(records: readonly LogRecord[], prepared: readonly Prepared[]): Assignment {
-    const ids = new Array<string>(records.length);
+    const templates = new Array<NamedTemplate>(records.length);
+    const deltas = new Array<TemplateDelta>(records.length);
     let overrides: (string | undefined)[] | undefined;
+    // One clock reading a batch: its rows arrived together.
+    const now = this.now();
     for (let i = 0; i < records.length; i++) {
-      const key = prepared[i].text;
-      let known = this.byLine.get(key);
-      if (known) {
-        const renamed = this.aliases.size ? this.resolve(known.id) : known.id;
-        if (renamed !== known.id) {
-          known.id = renamed;
-          known.text = this.texts.get(renamed) ?? known.text;
-        }
-      } else {
-        const mined = this.miner.add(prepared[i].body);
-        known = { id: mined.id, text: mined.template };
-        if (mined.previousIds) this.renamed(mined.previousIds, mined.id, mined.template);
-        this.byLine.set(key, known);
-      }
-      ids[i] = known.id;
+      const named = this.namer.name(prepared[i]);
+      templates[i] = named;
       if (this.overrides.size) {
-        const label = this.overrides.get(known.id);
+        const label = this.overrides.get(named.id);
         if (label !== undefined) (overrides ??= new Array(records.length))[i] = label;
       }
-      this.count(known, records[i]);
+      deltas[i] = this.count(named, records[i], now);
     }
-    return overrides ? { ids, overrides } : { ids };
+    return overrides ? { templates, deltas, overrides } : { templates, deltas };
   }
 
   record(assignment: TemplateAssignment, _records: readonly LogRecord[], decisions: readonly Decision[]): void {
-    const { ids } = assignment as Assignment;
-    for (let i = 0; i < ids.length; i++) {
+    const { deltas } = assignment as Assignment;
+    for (let i = 0; i < deltas.length; i++) {
       const d = decisions[i];
       // What the pipeline said, not the override: it is what the template goes back to without one.
-      if (d.stage === 'override' || d.stage === 'error') continue;
-      const delta = this.pending.get(ids[i]);
-      if (!delta) continue;
-      if (delta.decided) {
-        delta.decided.label = d.label;
-        delta.decided.stage = d.stage;
-        delta.decided.confidence = d.confidence;
-      } else delta.decided = { label: d.label, stage: d.stage, confidence: d.confidence };
+      // A delta flushed or renamed away since assign() is no longer pending: its row's decision
+      // is dropped, as the next row of the template will set it again.
+      if (d.stage !== 'override' && d.stage !== 'error') deltas[i].decided = d;
     }
   }
 
@@ -144,32 +129,34 @@ export class StoreTracker implements TemplateTracker {
     return this.store.prune(limits, this.now());
   }
 
-  private count(known: Known, record: LogRecord): void {
-    const now = this.now();
-    const delta = this.pending.get(known.id);
+  private count(named: NamedTemplate, record: LogRecord, now: number): TemplateDelta {
+    const delta = this.pending.get(named.id);
     if (delta) {
       delta.count++;
       delta.lastSeen = now;
-      if (delta.sources.size < MAX_SOURCES) delta.sources.add(record.source);
+      if (record.source !== delta.lastSource) {
+        if (delta.sources.size < MAX_SOURCES) delta.sources.add(record.source);
+        delta.lastSource = record.source;
+      }
       delta.example ??= { source: record.source, message: record.message };
-      return;
+      return delta;
     }
-    this.pending.set(known.id, { id: known.id, text: known.text, count: 1, firstSeen: now, lastSeen: now, sources: new Set([record.source]), example: { source: record.source, message: record.message } });
+    const fresh = gathering(named.id, named.text, 1, now, now, new Set([record.source]), { source: record.source, message: record.message }, record.source);
+    this.pending.set(named.id, fresh);
+    return fresh;
   }
 
   /** A template generalised: its old ids now name `id`; what was gathered under them moves over. */
   private renamed(previousIds: readonly string[], id: string, text: string): void {
-    this.texts.set(id, text);
     let target = this.pending.get(id);
     for (const old of previousIds) {
       if (old === id) continue;
-      this.aliases.set(old, id);
       const label = this.overrides.get(old);
       if (label !== undefined && !this.overrides.has(id)) this.overrides.set(id, label);
       const moved = this.pending.get(old);
       this.pending.delete(old);
       if (!target) {
-        target = { id, text, count: 0, firstSeen: moved?.firstSeen ?? this.now(), lastSeen: this.now(), sources: new Set(), example: moved?.example };
+        target = gathering(id, text, 0, moved?.firstSeen ?? this.now(), this.now(), new Set(), moved?.example, undefined);
         this.pending.set(id, target);
       }
       (target.replaces ??= new Set()).add(old);
@@ -181,16 +168,5 @@ export class StoreTracker implements TemplateTracker {
         target.decided ??= moved.decided;
       }
     }
-  }
-
-  /** Follows aliases to the id a template has now. */
-  private resolve(id: string): string {
-    let current = id;
-    for (let hops = 0; hops < 32; hops++) {
-      const next = this.aliases.get(current);
-      if (next === undefined || next === current) break;
-      current = next;
-    }
-    return current;
   }
 }

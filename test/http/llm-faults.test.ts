@@ -180,7 +180,10 @@ describe('LLM faults through POST /classify', () => {
 
   it('a dead LLM opens the circuit: later rows fall back at once, the state is exported', async () => {
     const s = await withFake(status(503), { retries: 0, concurrency: 1 });
-    const lines = Array.from({ length: 8 }, (_, i) => `LegacyCRM,Distinct failure number ${'abcdefgh'[i]} in module ${'qrstuvwx'[i]}`);
+    // Eight different statements (different first words: the miner never puts them in one
+    // template, so no two share a decision and each reaches the LLM until the circuit opens).
+    const words = ['Alpha', 'Bravo', 'Charlie', 'Delta', 'Echo', 'Foxtrot', 'Golf', 'Hotel'];
+    const lines = words.map((w, i) => `LegacyCRM,${w} failure number ${i} in module ${'qrstuvwx'[i]}`);
     const res = await postCsv(s.url, `source,log_message\n${lines.join('\n')}\n`);
     expect(res.status).toBe(200);
     const rows = outputObjects(res.text);

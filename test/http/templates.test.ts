@@ -2,7 +2,7 @@
  * The template store over real HTTP: a real SQLite file in a temp data dir; restarts are a
  * server closed and another opened on the same dir.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -237,6 +237,85 @@ describe('the template store', () => {
       ['app', lines[1][1], 'Resource Usage'],
       ['sshd', lines[0][1], 'Security Alert'],
     ]);
+  });
+});
+
+describe('the override loop, end to end', () => {
+  const ADMIN = 'templates-admin-key-0123456789';
+  const auth = { authorization: `Bearer ${ADMIN}` };
+
+  /** A server that builds its own pipeline from a rules file of the test's, so that a reload reads what the test wrote there. */
+  async function serve(dir: string, rulesPath: string): Promise<TestServer> {
+    const srv = await startServer({
+      ownPipeline: true,
+      overrides: { data: { dir }, regex: { rulesPath }, auth: { adminKeys: [ADMIN] }, embedder: { kind: 'lexical' }, templates: { enabled: true, flushIntervalMs: 60_000 } },
+    });
+    servers.push(srv);
+    return srv;
+  }
+  const classify = async (srv: TestServer, rows: [string, string][]) => {
+    const res = await postCsv(srv.url, csv(rows), auth);
+    expect(res.status, res.text).toBe(200);
+    return outputObjects(res.text);
+  };
+  const explained = async (srv: TestServer, rows: [string, string][]) => {
+    const res = await send(`${srv.url}/classify?explain=true`, { headers: { 'content-type': 'text/csv', ...auth }, body: csv(rows) });
+    expect(res.status, res.text).toBe(200);
+    return outputObjects(res.text);
+  };
+
+  it('classify, override a template, classify again (override), restart (still), export its rule, reload it: the regex stage decides its lines', async () => {
+    const dir = tempDir();
+    const rulesPath = join(tempDir(), 'regex_rules.json');
+    const shipped = JSON.parse(readFileSync('configs/regex_rules.json', 'utf8')) as { rules: unknown[] };
+    writeFileSync(rulesPath, JSON.stringify(shipped));
+    let srv = await serve(dir, rulesPath);
+
+    // No shipped rule takes these lines: the head decides them.
+    const first = await classify(srv, [['db-1', CLOSED('alpha')], ['db-2', CLOSED('beta')], ['db-1', CLOSED('gamma')]]);
+    expect(first.every((r) => r.label_stage !== 'regex')).toBe(true);
+    const decided = first[2].target_label;
+    const template = (await list(srv, `?text=${encodeURIComponent(CLOSED_TEMPLATE)}`, auth)).templates.find((t) => t.template === CLOSED_TEMPLATE)!;
+    expect(template).toBeDefined();
+    const label = decided === 'Security Alert' ? 'Critical Error' : 'Security Alert';
+    expect((await put(srv, template.id, { label }, auth)).status).toBe(200);
+
+    // The next batch takes the override, a line with a word never seen before included.
+    expect((await classify(srv, [['db-3', CLOSED('delta')], ['db-1', CLOSED('alpha')]])).map((r) => [r.target_label, r.label_stage])).toEqual([
+      [label, 'override'],
+      [label, 'override'],
+    ]);
+
+    // Restart on the same data dir: still overridden.
+    await srv.close();
+    srv = await serve(dir, rulesPath);
+    expect((await classify(srv, [['db-4', CLOSED('epsilon')]])).map((r) => [r.target_label, r.label_stage])).toEqual([[label, 'override']]);
+
+    // Export the labels as rules and append them to the rules file the service loads, then reload.
+    const exported = await get(srv, '/templates/export?format=rules', auth);
+    expect(exported.status, exported.text).toBe(200);
+    const rules = (exported.json as unknown as { rules: { id: string; label: string }[] }).rules;
+    expect(rules.map((r) => [r.id, r.label])).toEqual([[`template-${template.id}`, label]]);
+    writeFileSync(rulesPath, JSON.stringify({ rules: [...shipped.rules, ...rules] }));
+    const reload = await send(`${srv.url}/admin/reload`, { method: 'POST', headers: auth });
+    expect(reload.status, reload.text).toBe(200);
+
+    // The override still comes first; once it is removed, the exported rule decides the lines
+    // (new words too), and an explained answer names it.
+    expect((await classify(srv, [['db-5', CLOSED('zeta')]])).map((r) => r.label_stage)).toEqual(['override']);
+    expect((await del(srv, template.id, auth)).status).toBe(200);
+    const after = await explained(srv, [['db-5', CLOSED('zeta')], ['db-1', CLOSED('alpha')], ['web', 'User 777 logged in.']]);
+    expect(after.map((r) => [r.target_label, r.label_stage, r.rule])).toEqual([
+      [label, 'regex', `template-${template.id}`],
+      [label, 'regex', `template-${template.id}`],
+      ['User Action', 'regex', after[2].rule],
+    ]);
+    expect(after[2].rule).not.toBe(`template-${template.id}`);
+
+    // And after a restart, from the rules file alone.
+    await srv.close();
+    srv = await serve(dir, rulesPath);
+    expect((await explained(srv, [['db-6', CLOSED('eta')]])).map((r) => [r.target_label, r.label_stage, r.rule])).toEqual([[label, 'regex', `template-${template.id}`]]);
   });
 });
 

@@ -252,9 +252,9 @@ export class JobManager {
     const labels = record.labels;
     const base = this.options.label.observer;
     const observer: PipelineObserver = {
-      decision: (d) => {
-        if (d.stage !== 'error') labels[d.label] = (labels[d.label] ?? 0) + 1;
-        base?.decision?.(d);
+      decision: (d, rows) => {
+        if (d.stage !== 'error') labels[d.label] = (labels[d.label] ?? 0) + rows;
+        base?.decision?.(d, rows);
       },
       rowLimitReached: () => base?.rowLimitReached?.(),
     };

@@ -113,8 +113,8 @@ export function createMetrics(): ServiceMetrics {
       if (hits) cacheHits.inc(hits);
       if (misses) cacheMisses.inc(misses);
     },
-    decision(d) {
-      rows.inc({ stage: d.stage, label: d.stage === 'error' ? 'error' : d.label });
+    decision(d, count) {
+      rows.inc({ stage: d.stage, label: d.stage === 'error' ? 'error' : d.label }, count);
     },
     rowLimitReached: () => rowLimit.inc(),
     reload: (result) => reloads.inc({ result }),
